@@ -1,0 +1,28 @@
+// @sluice/core: connection lifecycle, the hook pipeline, config, identity, and the contracts drivers and plugins build on.
+export * from './plugin.js';
+export type {
+  BeginResult,
+  ConnectionContext,
+  Driver,
+  DriverConnection,
+  DriverModule,
+  ListenerInfo,
+  SessionDetails,
+  TerminationReason,
+  UpstreamTarget,
+  UpstreamTlsMode,
+} from './driver.js';
+export { Pipeline, SessionViews, assertValidPlugin, type QueryOptions, type RowFilter, type Verdict } from './pipeline.js';
+export { SessionRuntime, type PipelineRef } from './lifecycle/session-runtime.js';
+export { Sluice, type LiveSession, type SluiceOptions } from './sluice.js';
+export { StaticUserStore, type StaticCredential, type StaticUser } from './identity/static-users.js';
+export {
+  deriveScramSha256Verifier,
+  formatScramSha256Verifier,
+  parseScramSha256Verifier,
+  type ScramSha256Verifier,
+} from './identity/scram-verifier.js';
+export * from './config/index.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { ErrorCodes, SluiceError, type ErrorCode } from './errors.js';
+export { VERSION } from './version.js';

@@ -1,0 +1,234 @@
+// The hook pipeline: runs the plugins' hooks in config order, one runner per kind of hook.
+import { describe, ErrorCodes, pluginHookError, SluiceError } from './errors.js';
+import type {
+  ApprovalRequest,
+  Decision,
+  DisconnectInfo,
+  QueryEvent,
+  ResultSetInfo,
+  ResultSummary,
+  Row,
+  RowPatch,
+  Session,
+  SluicePlugin,
+} from './plugin.js';
+
+const HOOKS = new Set(['name', 'onConnect', 'onQuery', 'onResultSet', 'onRow', 'onResult', 'onDisconnect', 'close']);
+
+/** Final answer for a statement or a connection, with the plugin that gave it. */
+export type Verdict =
+  | { readonly action: 'allow' }
+  | { readonly action: 'deny'; readonly reason: string; readonly rule?: string; readonly plugin: string };
+
+export interface QueryOptions {
+  /** Called when a plugin holds the statement, before waiting for the decision (drivers tell the client). */
+  onHold?(approval: ApprovalRequest, plugin: string): void;
+}
+
+/** The rows a result set needs decoded and the function that runs onRow over them. */
+export interface RowFilter {
+  /** Sorted column positions to decode, or 'all'. */
+  readonly columns: readonly number[] | 'all';
+  /** Returns the patch to apply, or undefined when no plugin changed anything. Throws a SluiceError if a plugin fails. */
+  apply(row: Row): RowPatch | undefined;
+}
+
+export interface PipelineLogger {
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Refuses a plugin that could not be run correctly, at registration rather than at the first statement. */
+export function assertValidPlugin(plugin: unknown, source: string): asserts plugin is SluicePlugin {
+  const fail = (why: string): never => {
+    throw new SluiceError(ErrorCodes.PLUGIN_INVALID, `plugin from ${source} ${why}`);
+  };
+  if (plugin === null || typeof plugin !== 'object') fail('is not an object');
+  const candidate = plugin as Record<string, unknown>;
+  if (typeof candidate.name !== 'string' || candidate.name.length === 0) fail('has no name');
+  for (const key of Object.keys(candidate)) {
+    if (!HOOKS.has(key)) fail(`(${String(candidate.name)}) has an unknown hook "${key}"`);
+    if (key !== 'name' && typeof candidate[key] !== 'function') fail(`(${String(candidate.name)}) ${key} is not a function`);
+  }
+  // onRow is on the hot path: an async one would leak unmasked rows while its promise is pending.
+  if (candidate.onRow && candidate.onRow.constructor.name === 'AsyncFunction') {
+    fail(`(${String(candidate.name)}) onRow must be synchronous`);
+  }
+}
+
+export class Pipeline {
+  readonly plugins: readonly SluicePlugin[];
+  readonly #log: PipelineLogger;
+  readonly #wantsRows: boolean;
+
+  constructor(plugins: readonly SluicePlugin[], log: PipelineLogger) {
+    const names = new Set<string>();
+    for (const plugin of plugins) {
+      assertValidPlugin(plugin, 'config');
+      if (names.has(plugin.name)) {
+        throw new SluiceError(ErrorCodes.PLUGIN_INVALID, `two plugins are named ${plugin.name}`);
+      }
+      names.add(plugin.name);
+    }
+    this.plugins = plugins;
+    this.#log = log;
+    this.#wantsRows = plugins.some((p) => p.onResultSet !== undefined);
+  }
+
+  /** True when some plugin may ask for rows; drivers skip result-set bookkeeping otherwise. */
+  get wantsRows(): boolean {
+    return this.#wantsRows;
+  }
+
+  /** onConnect: sequential; the first deny refuses the connection. A throwing plugin denies. */
+  async connect(views: SessionViews): Promise<Verdict> {
+    for (const plugin of this.plugins) {
+      if (!plugin.onConnect) continue;
+      let decision: Decision | undefined | void;
+      try {
+        decision = await plugin.onConnect(views.for(plugin));
+      } catch (error) {
+        return this.#failed(plugin, 'onConnect', error);
+      }
+      if (decision?.action === 'deny') return denied(decision, plugin);
+      if (decision?.action === 'hold') {
+        return { action: 'deny', reason: 'connections cannot be held for approval', plugin: plugin.name };
+      }
+    }
+    return { action: 'allow' };
+  }
+
+  /**
+   * onQuery: sequential; a deny stops the chain. A hold waits for its approval: approved, the
+   * remaining plugins still run; refused, the statement is denied.
+   */
+  async query(views: SessionViews, query: QueryEvent, options: QueryOptions = {}): Promise<Verdict> {
+    for (const plugin of this.plugins) {
+      if (!plugin.onQuery) continue;
+      let decision: Decision | undefined | void;
+      try {
+        decision = await plugin.onQuery(views.for(plugin), query);
+        if (decision?.action === 'hold') {
+          options.onHold?.(decision.approval, plugin.name);
+          decision = await decision.approval.wait();
+        }
+      } catch (error) {
+        return this.#failed(plugin, 'onQuery', error);
+      }
+      if (decision?.action === 'deny') return denied(decision, plugin);
+    }
+    return { action: 'allow' };
+  }
+
+  /** onResultSet: asks every plugin whether it wants this result's rows; undefined when none does. */
+  resultSet(views: SessionViews, query: QueryEvent, info: ResultSetInfo): RowFilter | undefined {
+    if (!this.#wantsRows) return undefined;
+    const interested: SluicePlugin[] = [];
+    let all = false;
+    const columns = new Set<number>();
+    for (const plugin of this.plugins) {
+      if (!plugin.onResultSet) continue;
+      const interest = plugin.onResultSet(views.for(plugin), query, info);
+      if (!interest) continue;
+      if (plugin.onRow) interested.push(plugin);
+      if (interest.columns === 'all') all = true;
+      else for (const column of interest.columns) columns.add(column);
+    }
+    if (interested.length === 0) return undefined;
+    return {
+      columns: all ? 'all' : [...columns].sort((a, b) => a - b),
+      apply: (row) => applyRowHooks(interested, views, row, info),
+    };
+  }
+
+  /** onResult: observe only; errors are logged and never reach the client. */
+  result(views: SessionViews, query: QueryEvent, summary: ResultSummary): void {
+    for (const plugin of this.plugins) {
+      if (plugin.onResult) this.#observe(plugin, 'onResult', () => plugin.onResult!(views.for(plugin), query, summary));
+    }
+  }
+
+  /** onDisconnect: observe only; resolves when every plugin has seen it. */
+  async disconnect(views: SessionViews, info: DisconnectInfo): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const plugin of this.plugins) {
+      if (plugin.onDisconnect) {
+        pending.push(this.#observe(plugin, 'onDisconnect', () => plugin.onDisconnect!(views.for(plugin), info)));
+      }
+    }
+    await Promise.all(pending);
+  }
+
+  async close(): Promise<void> {
+    for (const plugin of this.plugins) {
+      if (plugin.close) await this.#observe(plugin, 'close', () => plugin.close!());
+    }
+  }
+
+  #failed(plugin: SluicePlugin, hook: string, error: unknown): Verdict {
+    const wrapped = pluginHookError(plugin.name, hook, error);
+    this.#log.error({ err: wrapped, plugin: plugin.name, hook }, wrapped.message);
+    return { action: 'deny', reason: `plugin ${plugin.name} failed`, plugin: plugin.name };
+  }
+
+  async #observe(plugin: SluicePlugin, hook: string, run: () => unknown): Promise<void> {
+    try {
+      await run();
+    } catch (error) {
+      this.#log.warn({ plugin: plugin.name, hook, error: describe(error) }, `plugin ${plugin.name} failed in ${hook}`);
+    }
+  }
+}
+
+function denied(decision: { reason: string; rule?: string }, plugin: SluicePlugin): Verdict {
+  return decision.rule === undefined
+    ? { action: 'deny', reason: decision.reason, plugin: plugin.name }
+    : { action: 'deny', reason: decision.reason, rule: decision.rule, plugin: plugin.name };
+}
+
+function applyRowHooks(plugins: readonly SluicePlugin[], views: SessionViews, row: Row, info: ResultSetInfo) {
+  let current = row;
+  let changed: (string | null | undefined)[] | undefined;
+  for (const plugin of plugins) {
+    let patch: RowPatch | undefined | void;
+    try {
+      patch = plugin.onRow!(views.for(plugin), current, info);
+    } catch (error) {
+      throw pluginHookError(plugin.name, 'onRow', error);
+    }
+    if (!patch) continue;
+    changed ??= [...row.values].fill(undefined);
+    const values = [...current.values];
+    for (let i = 0; i < patch.length; i++) {
+      const value = patch[i];
+      if (value === undefined) continue;
+      values[i] = value;
+      changed[i] = value;
+    }
+    current = { values };
+  }
+  return changed;
+}
+
+/** The per-plugin views of one session: same fields, each plugin its own `state`. */
+export class SessionViews {
+  readonly #base: Session;
+  readonly #views = new Map<string, Session>();
+
+  constructor(base: Session) {
+    this.#base = base;
+  }
+
+  get session(): Session {
+    return this.#base;
+  }
+
+  for(plugin: SluicePlugin): Session {
+    let view = this.#views.get(plugin.name);
+    if (!view) {
+      view = Object.create(this.#base, { state: { value: {}, enumerable: true } }) as Session;
+      this.#views.set(plugin.name, view);
+    }
+    return view;
+  }
+}

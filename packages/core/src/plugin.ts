@@ -1,0 +1,194 @@
+// The hook contract: what a plugin author implements and what each hook receives.
+//
+//   onConnect ──▶ ( onQuery ──▶ [ onResultSet ──▶ onRow* ]* ──▶ onResult )* ──▶ onDisconnect
+//
+// Every hook is optional. Plugins run in config order.
+
+/** How the person or service behind a connection proved who they are. */
+export type AuthMethod = 'password' | 'oidc' | 'trust';
+
+export interface Identity {
+  /** Stable subject: the static user's name, or the token's `sub`. */
+  readonly subject: string;
+  readonly name: string;
+  readonly email?: string;
+  readonly groups: readonly string[];
+  readonly auth: AuthMethod;
+}
+
+/** What a plugin can see about the connection a hook runs for. */
+export interface Session {
+  /** Unique for the process lifetime, e.g. `s-1a2b3c`. */
+  readonly id: string;
+  readonly identity: Identity;
+  readonly client: { readonly address: string; readonly port: number; readonly application?: string };
+  readonly listener: string;
+  readonly dialect: string;
+  readonly environment?: string;
+  /** Database the client asked for. */
+  readonly database?: string;
+  /** Role the session uses on the server. */
+  readonly upstreamUser?: string;
+  readonly startedAt: Date;
+  /**
+   * Per-plugin scratch space: each plugin gets its own object, created empty at connect.
+   * Store whatever the plugin needs between hooks of the same session.
+   */
+  readonly state: Record<string, unknown>;
+}
+
+/** One statement the client wants to run, in the form the server would receive it. */
+export interface QueryEvent {
+  readonly sql: string;
+  /** Bound parameters, when the protocol sends them separately (text form, or raw bytes for binary). */
+  readonly params?: readonly (string | Uint8Array | null)[];
+  readonly dialect: string;
+  /** Which protocol path carried the statement. */
+  readonly via: 'simple' | 'prepare' | 'execute';
+}
+
+export type Decision =
+  | { readonly action: 'allow' }
+  | { readonly action: 'deny'; readonly reason: string; readonly rule?: string }
+  | { readonly action: 'hold'; readonly approval: ApprovalRequest };
+
+/** A statement held until someone decides; `wait` resolves with the final allow or deny. */
+export interface ApprovalRequest {
+  readonly id: string;
+  readonly rule?: string;
+  readonly reason: string;
+  wait(): Promise<Exclude<Decision, { action: 'hold' }>>;
+}
+
+export const allow = (): Decision => ({ action: 'allow' });
+export const deny = (reason: string, rule?: string): Decision =>
+  rule === undefined ? { action: 'deny', reason } : { action: 'deny', reason, rule };
+
+export interface ColumnInfo {
+  readonly name: string;
+  /** Table the column comes from, when the server says so (`schema.table` or an id as text). */
+  readonly table?: string;
+  /** The server's type name or id, as text. */
+  readonly type: string;
+}
+
+export interface ResultSetInfo {
+  /** 0 for the first result set of a statement, 1 for the second… */
+  readonly index: number;
+  readonly columns: readonly ColumnInfo[];
+}
+
+/** What a plugin wants from a result set's rows. */
+export interface RowInterest {
+  /** Column positions whose values the plugin reads or replaces; 'all' for every column. */
+  readonly columns: readonly number[] | 'all';
+}
+
+/**
+ * A row as plugins see it: values decoded as text only for the columns some plugin asked for;
+ * other positions are `undefined` and travel as the original bytes.
+ */
+export interface Row {
+  readonly values: readonly (string | null | undefined)[];
+}
+
+/**
+ * Replacement values for a row: same positions as `Row.values`; an `undefined` entry keeps
+ * the current value. Returning `undefined` from onRow leaves the whole row unchanged.
+ */
+export type RowPatch = readonly (string | null | undefined)[];
+
+export interface ResultSummary {
+  readonly rows: number;
+  readonly affected?: number;
+  /** Bytes of result data sent to the client for the statement. */
+  readonly bytes: number;
+  readonly durationMs: number;
+  /** The server's or Sluice's error, if the statement failed. */
+  readonly error?: { readonly code?: string; readonly message: string };
+  /** The decision the pipeline took for the statement. */
+  readonly decision: Decision['action'];
+}
+
+export interface DisconnectInfo {
+  readonly reason: 'client' | 'server' | 'shutdown' | 'idle' | 'error' | 'terminated';
+  readonly error?: string;
+  readonly durationMs: number;
+  readonly statements: number;
+}
+
+type Awaitable<T> = T | Promise<T>;
+
+/**
+ * A Sluice plugin. `name` is required; every hook is optional.
+ *
+ * | hook         | kind                         | returns                                               |
+ * |--------------|------------------------------|-------------------------------------------------------|
+ * | onConnect    | async, sequential, stop on deny | `undefined`/allow: go on; deny: refuse the connection |
+ * | onQuery      | async, sequential, stop on deny/hold | `undefined`/allow: go on; deny or hold decides |
+ * | onResultSet  | sync, every plugin           | `undefined`: no rows needed; `RowInterest`: decode those columns |
+ * | onRow        | sync, sequential, chained    | `undefined`: unchanged; `RowPatch`: replaces values |
+ * | onResult     | sync or async, observe only  | ignored                                              |
+ * | onDisconnect | sync or async, observe only  | ignored                                              |
+ *
+ * onRow is on the hot path and must be synchronous: registering an async onRow is an error.
+ * A hook that throws denies the statement (or connection); it never takes the process down.
+ */
+export interface SluicePlugin {
+  readonly name: string;
+  onConnect?(session: Session): Awaitable<Decision | undefined | void>;
+  onQuery?(session: Session, query: QueryEvent): Awaitable<Decision | undefined | void>;
+  onResultSet?(session: Session, query: QueryEvent, resultSet: ResultSetInfo): RowInterest | undefined | void;
+  onRow?(session: Session, row: Row, resultSet: ResultSetInfo): RowPatch | undefined | void;
+  onResult?(session: Session, query: QueryEvent, summary: ResultSummary): Awaitable<void>;
+  onDisconnect?(session: Session, info: DisconnectInfo): Awaitable<void>;
+  /** Called once when the plugin is unloaded (reload or shutdown). */
+  close?(): Awaitable<void>;
+}
+
+/** What a plugin module exports (as `default` or `createPlugin`): a factory for its options. */
+export interface PluginFactory<Options = unknown> {
+  (options: Options, context: PluginContext): Awaitable<SluicePlugin>;
+  /**
+   * Validates the `with:` block before the factory runs. Any Standard Schema validator works
+   * (zod 4, valibot, arktype); issues are reported with the config file's line numbers.
+   */
+  optionsSchema?: StandardSchemaV1<unknown, Options>;
+}
+
+export interface PluginContext {
+  /** Directory of the config file, for resolving relative paths in options. */
+  readonly configDir: string;
+  readonly log: PluginLogger;
+}
+
+export interface PluginLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** The Standard Schema interface (https://standardschema.dev), inlined so core needs no dependency for it. */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+  readonly '~standard': {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+    readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+  };
+}
+
+type StandardResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | { readonly issues: readonly StandardIssue[] };
+
+export interface StandardIssue {
+  readonly message: string;
+  readonly path?: readonly (PropertyKey | { readonly key: PropertyKey })[] | undefined;
+}
+
+/** Identity helper for plugin authors: gives a plugin object its type without a cast. */
+export function definePlugin<Options>(factory: PluginFactory<Options>): PluginFactory<Options> {
+  return factory;
+}

@@ -1,0 +1,74 @@
+// Loads the plugins of the config in order, validating each one's `with:` options first.
+import { describe, ErrorCodes, SluiceError } from '../errors.js';
+import { assertValidPlugin } from '../pipeline.js';
+import type { PluginContext, PluginFactory, SluicePlugin, StandardIssue } from '../plugin.js';
+import type { ConfigIssue, LoadedConfig } from '../config/index.js';
+import { ConfigError, formatPath } from '../config/index.js';
+import { importModule } from './resolve.js';
+
+export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log']): Promise<SluicePlugin[]> {
+  const plugins: SluicePlugin[] = [];
+  const issues: ConfigIssue[] = [];
+  for (const [index, entry] of loaded.config.plugins.entries()) {
+    const where = ['plugins', index];
+    let factory: PluginFactory;
+    try {
+      factory = await importFactory(entry.use, loaded.dir);
+    } catch (error) {
+      issues.push(issueAt(loaded, [...where, 'use'], describe(error)));
+      continue;
+    }
+    let options: unknown = entry.with ?? {};
+    if (factory.optionsSchema) {
+      const result = await factory.optionsSchema['~standard'].validate(options);
+      if (result.issues) {
+        for (const issue of result.issues) issues.push(optionIssue(loaded, [...where, 'with'], issue));
+        continue;
+      }
+      options = result.value;
+    }
+    try {
+      const plugin = await factory(options, { configDir: loaded.dir, log });
+      assertValidPlugin(plugin, entry.use);
+      plugins.push(plugin);
+    } catch (error) {
+      issues.push(issueAt(loaded, where, describe(error)));
+    }
+  }
+  if (issues.length > 0) {
+    await Promise.all(plugins.map((plugin) => plugin.close?.()));
+    throw new ConfigError(loaded.file, issues);
+  }
+  return plugins;
+}
+
+async function importFactory(use: string, configDir: string): Promise<PluginFactory> {
+  let module: Record<string, unknown>;
+  try {
+    module = await importModule(use, configDir);
+  } catch (error) {
+    throw new SluiceError(ErrorCodes.PLUGIN_LOAD, `cannot load plugin ${use}: ${firstLine(describe(error))}`, { cause: error });
+  }
+  const exported = module.default ?? module.createPlugin;
+  if (typeof exported === 'function') return exported as PluginFactory;
+  if (exported !== null && typeof exported === 'object') {
+    // A module may export a ready plugin object when it takes no options.
+    const factory = (() => exported) as unknown as PluginFactory;
+    return factory;
+  }
+  throw new SluiceError(ErrorCodes.PLUGIN_INVALID, `plugin ${use} exports neither a default factory nor createPlugin`);
+}
+
+function optionIssue(loaded: LoadedConfig, base: PropertyKey[], issue: StandardIssue): ConfigIssue {
+  const path = [...base, ...(issue.path ?? []).map((segment) => (typeof segment === 'object' ? segment.key : segment))];
+  return issueAt(loaded, path, issue.message);
+}
+
+function issueAt(loaded: LoadedConfig, path: readonly PropertyKey[], message: string): ConfigIssue {
+  const location = loaded.locate(path);
+  return { path: formatPath(path), message, ...(location ?? {}) };
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? text;
+}

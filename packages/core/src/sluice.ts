@@ -1,0 +1,255 @@
+// The running proxy: listeners, drivers, the plugin pipeline and identity, with reload and shutdown.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo, Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import type { ListenerConfig, LoadedConfig } from './config/index.js';
+import { describe, ErrorCodes, SluiceError } from './errors.js';
+import type { ConnectionContext, Driver, ListenerInfo, TerminationReason, UpstreamTarget } from './driver.js';
+import { StaticUserStore } from './identity/static-users.js';
+import { newId } from './ids.js';
+import { Listener } from './lifecycle/listener.js';
+import { SessionRuntime, type PipelineRef } from './lifecycle/session-runtime.js';
+import type { Logger } from './logger.js';
+import { Pipeline } from './pipeline.js';
+import type { Identity, Session } from './plugin.js';
+import { loadPlugins } from './plugins/load.js';
+import { loadDriver } from './plugins/load-driver.js';
+
+export interface SluiceOptions {
+  readonly log: Logger;
+  /** Drivers by dialect, instead of loading `@sluice/driver-<dialect>` (tests, embedding). */
+  readonly drivers?: Readonly<Record<string, Driver>>;
+}
+
+/** Everything a reload replaces at once; sessions read it per call, so none is dropped. */
+interface Generation {
+  readonly loaded: LoadedConfig;
+  readonly pipeline: Pipeline;
+  readonly users: StaticUserStore;
+  readonly listeners: ReadonlyMap<string, { readonly config: ListenerConfig; readonly info: ListenerInfo }>;
+}
+
+export interface LiveSession {
+  readonly session: Session;
+  readonly runtime: SessionRuntime;
+  terminate(message: string): void;
+}
+
+export class Sluice implements PipelineRef {
+  readonly log: Logger;
+  readonly #listeners: Listener[] = [];
+  readonly #sessions = new Map<string, LiveSession>();
+  #generation: Generation;
+  #stopping = false;
+
+  private constructor(generation: Generation, log: Logger) {
+    this.#generation = generation;
+    this.log = log;
+  }
+
+  static async create(loaded: LoadedConfig, options: SluiceOptions): Promise<Sluice> {
+    const generation = await buildGeneration(loaded, options.log);
+    const sluice = new Sluice(generation, options.log);
+    try {
+      for (const listener of loaded.config.listeners) {
+        const driver = options.drivers?.[listener.dialect] ?? (await loadDriver(listener.dialect, loaded.dir));
+        sluice.#listeners.push(sluice.#createListener(listener, driver));
+      }
+    } catch (error) {
+      await generation.pipeline.close();
+      throw error;
+    }
+    return sluice;
+  }
+
+  get current(): Pipeline {
+    return this.#generation.pipeline;
+  }
+
+  get sessions(): ReadonlyMap<string, LiveSession> {
+    return this.#sessions;
+  }
+
+  /** Bound addresses of the listeners, once started. */
+  addresses(): { name: string; host: string; port: number }[] {
+    return this.#listeners.map((listener) => {
+      const address = listener.address();
+      return { name: listener.name, host: address.address, port: address.port };
+    });
+  }
+
+  async start(): Promise<{ name: string; address: AddressInfo }[]> {
+    const bound: { name: string; address: AddressInfo }[] = [];
+    try {
+      for (const listener of this.#listeners) {
+        const address = await listener.listen();
+        bound.push({ name: listener.name, address });
+        this.log.info({ listener: listener.name, address: `${address.address}:${address.port}` }, 'listening');
+      }
+    } catch (error) {
+      await Promise.all(this.#listeners.map((listener) => listener.stopAccepting()));
+      throw error;
+    }
+    return bound;
+  }
+
+  /**
+   * Swaps in a new config's plugins, identities and listener settings without dropping sessions.
+   * A config that fails to load leaves the running one untouched. Listener addresses and dialects
+   * only change with a restart.
+   */
+  async reload(loaded: LoadedConfig): Promise<void> {
+    const old = this.#generation;
+    const fixed = (l: ListenerConfig) => `${l.dialect} ${l.listen.host}:${l.listen.port}`;
+    const before = new Map(old.loaded.config.listeners.map((l) => [l.name, fixed(l)]));
+    const after = new Map(loaded.config.listeners.map((l) => [l.name, fixed(l)]));
+    const changed = [...new Set([...before.keys(), ...after.keys()])].filter((name) => before.get(name) !== after.get(name));
+    if (changed.length > 0) {
+      throw new SluiceError(ErrorCodes.CONFIG_INVALID, `listeners ${changed.join(', ')} changed address or dialect; that needs a restart`);
+    }
+    this.#generation = await buildGeneration(loaded, this.log);
+    this.log.info({ plugins: this.#generation.pipeline.plugins.map((p) => p.name) }, 'config reloaded');
+    await old.pipeline.close();
+  }
+
+  /**
+   * Stops accepting, lets sessions finish their current statement and transaction up to the
+   * grace period, then terminates the rest.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    await Promise.all(this.#listeners.map((listener) => listener.stopAccepting()));
+    const open = () => this.#listeners.flatMap((listener) => [...listener.connections.values()]);
+    for (const tracked of open()) tracked.connection.drain('the proxy is shutting down');
+    await settleWithin(open().map((tracked) => tracked.connection.closed), graceMs);
+    const left = open();
+    if (left.length > 0) {
+      this.log.warn({ sessions: left.length }, 'grace period over: terminating the remaining sessions');
+      for (const tracked of left) tracked.connection.terminate('shutdown', 'the proxy is shutting down');
+      await settleWithin(left.map((tracked) => tracked.connection.closed), 5_000);
+    }
+    await this.#generation.pipeline.close();
+  }
+
+  #createListener(config: ListenerConfig, driver: Driver): Listener {
+    return new Listener({
+      name: config.name,
+      host: config.listen.host,
+      port: config.listen.port,
+      driver,
+      newConnectionId: () => newId('s'),
+      connectTimeoutMs: () => this.#timeouts(config.name).connect,
+      contextFor: (socket, id, terminate) => this.#contextFor(config.name, socket, id, terminate),
+      onError: (error, socket) => {
+        this.log.error({ listener: config.name, client: socket.remoteAddress, error: describe(error) }, 'connection failed');
+      },
+    });
+  }
+
+  #contextFor(listenerName: string, socket: Socket, id: string, terminate: (reason: TerminationReason, message: string) => void): ConnectionContext {
+    const generation = this.#generation;
+    const listener = generation.listeners.get(listenerName)!;
+    const client = { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 };
+    const log = this.log.child({ session: id, listener: listenerName, client: `${client.address}:${client.port}` });
+    return {
+      id,
+      listener: listener.info,
+      client,
+      log,
+      users: generation.users,
+      upstreamFor: (identity, database) => this.#upstreamFor(listenerName, identity, database),
+      begin: async (details) => {
+        const session: Session = {
+          id,
+          identity: details.identity,
+          client: details.application === undefined ? { ...client } : { ...client, application: details.application },
+          listener: listenerName,
+          dialect: listener.info.dialect,
+          ...(listener.info.environment === undefined ? {} : { environment: listener.info.environment }),
+          ...(details.database === undefined ? {} : { database: details.database }),
+          ...(details.upstreamUser === undefined ? {} : { upstreamUser: details.upstreamUser }),
+          startedAt: new Date(),
+          state: {},
+        };
+        const idleMs = this.#timeouts(listenerName).idle;
+        const runtime = new SessionRuntime(session, this, log, {
+          ms: idleMs,
+          onIdle: () => terminate('idle', `idle for more than ${Math.round(idleMs / 1000)}s`),
+        });
+        const verdict = await runtime.connect();
+        if (verdict.action === 'deny') {
+          log.info({ user: details.identity.name, plugin: verdict.plugin, reason: verdict.reason }, 'connection denied');
+          await runtime.end({ reason: 'error', error: verdict.reason });
+          return { ok: false, verdict };
+        }
+        this.#sessions.set(id, { session, runtime, terminate: (message) => terminate('terminated', message) });
+        log.info({ user: details.identity.name, auth: details.identity.auth, database: details.database }, 'session started');
+        void runtime.ended.then(() => this.#sessions.delete(id));
+        return { ok: true, session: runtime };
+      },
+    };
+  }
+
+  #upstreamFor(listenerName: string, identity: Identity, database: string | undefined): UpstreamTarget {
+    const { upstream } = this.#generation.listeners.get(listenerName)!.config;
+    const user = upstream.user ?? identity.name;
+    const db = upstream.database ?? database;
+    return {
+      host: upstream.host,
+      port: upstream.port,
+      user,
+      ...(upstream.password === undefined ? {} : { password: upstream.password }),
+      ...(db === undefined ? {} : { database: db }),
+      tls: upstream.tls,
+      ...(upstream.ca === undefined ? {} : { ca: readFileSync(upstream.ca) }),
+      connectTimeoutMs: this.#timeouts(listenerName).connect,
+    };
+  }
+
+  #timeouts(listenerName: string): { connect: number; idle: number } {
+    const { config } = this.#generation.loaded;
+    const own = this.#generation.listeners.get(listenerName)?.config.timeouts;
+    return { connect: own?.connect ?? config.timeouts.connect, idle: own?.idle ?? config.timeouts.idle };
+  }
+}
+
+async function buildGeneration(loaded: LoadedConfig, log: Logger): Promise<Generation> {
+  const listeners = new Map<string, { config: ListenerConfig; info: ListenerInfo }>();
+  for (const config of loaded.config.listeners) {
+    const tls = config.tls ? secureContext(config) : undefined;
+    const info: ListenerInfo = {
+      name: config.name,
+      dialect: config.dialect,
+      ...(config.environment === undefined ? {} : { environment: config.environment }),
+      ...(tls === undefined ? {} : { tls }),
+    };
+    listeners.set(config.name, { config, info });
+  }
+  const plugins = await loadPlugins(loaded, log.child({ component: 'plugins' }));
+  const pipeline = new Pipeline(plugins, log);
+  const users = new StaticUserStore(loaded.config.identity.users);
+  return { loaded, pipeline, users, listeners };
+}
+
+function secureContext(config: ListenerConfig): SecureContext {
+  const files = config.tls!;
+  try {
+    return createSecureContext({
+      cert: readFileSync(files.cert),
+      key: readFileSync(files.key),
+      ...(files.ca === undefined ? {} : { ca: readFileSync(files.ca) }),
+    });
+  } catch (error) {
+    throw new SluiceError(ErrorCodes.CONFIG_INVALID, `listener ${config.name}: cannot load its TLS certificate or key: ${describe(error)}`);
+  }
+}
+
+async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([Promise.allSettled(promises), deadline]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,5 @@
+// The version printed by `sluice --version`, read from core's package.json.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+export const VERSION: string = (require('../package.json') as { version: string }).version;

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs what is missing, starts the test databases, builds, tests.
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+apt_install postgresql-client openssl
+ensure_postgres
+ensure_mariadb
+install_and_build
+log "typechecking"
+pnpm -s typecheck
+log "running the tests"
+pnpm -s test "$@"
