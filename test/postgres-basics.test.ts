@@ -142,7 +142,7 @@ describe('bad input', () => {
     await broken.connect();
     const errors: Error[] = [];
     broken.on('error', (error) => errors.push(error));
-    const ended = new Promise((resolve) => broken.on('end', resolve));
+    const ended = new Promise<void>((resolve) => broken.on('end', () => resolve()));
     // A message with an impossible length: the framing is lost for this session only.
     (broken as unknown as { connection: { stream: NodeJS.WritableStream } }).connection.stream.write(Buffer.from([0x51, 0xff, 0xff, 0xff, 0xff]));
     await ended;

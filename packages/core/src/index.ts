@@ -1,5 +1,6 @@
 // @sluice/core: connection lifecycle, the hook pipeline, config, identity, and the contracts drivers and plugins build on.
 export * from './plugin.js';
+export * from './sql-analysis.js';
 export type {
   BeginResult,
   ConnectionContext,

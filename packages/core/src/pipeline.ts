@@ -1,5 +1,6 @@
 // The hook pipeline: runs the plugins' hooks in config order, one runner per kind of hook.
 import { describe, ErrorCodes, pluginHookError, SluiceError } from './errors.js';
+import { SqlParsers } from './sql-analysis.js';
 import type {
   ApprovalRequest,
   Decision,
@@ -58,10 +59,12 @@ export function assertValidPlugin(plugin: unknown, source: string): asserts plug
 
 export class Pipeline {
   readonly plugins: readonly SluicePlugin[];
+  /** The SQL parsers the plugins registered, behind every QueryEvent's analysis(). */
+  readonly parsers: SqlParsers;
   readonly #log: PipelineLogger;
   readonly #wantsRows: boolean;
 
-  constructor(plugins: readonly SluicePlugin[], log: PipelineLogger) {
+  constructor(plugins: readonly SluicePlugin[], log: PipelineLogger, parsers = new SqlParsers()) {
     const names = new Set<string>();
     for (const plugin of plugins) {
       assertValidPlugin(plugin, 'config');
@@ -71,6 +74,7 @@ export class Pipeline {
       names.add(plugin.name);
     }
     this.plugins = plugins;
+    this.parsers = parsers;
     this.#log = log;
     this.#wantsRows = plugins.some((p) => p.onResultSet !== undefined);
   }

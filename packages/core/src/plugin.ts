@@ -3,6 +3,7 @@
 //   onConnect ──▶ ( onQuery ──▶ [ onResultSet ──▶ onRow* ]* ──▶ onResult )* ──▶ onDisconnect
 //
 // Every hook is optional. Plugins run in config order.
+import type { SqlAnalysis, SqlParser } from './sql-analysis.js';
 
 /** How the person or service behind a connection proved who they are. */
 export type AuthMethod = 'password' | 'oidc' | 'trust';
@@ -45,6 +46,11 @@ export interface QueryEvent {
   readonly dialect: string;
   /** Which protocol path carried the statement. */
   readonly via: 'simple' | 'prepare' | 'execute';
+  /**
+   * The parse of `sql`, computed on first call and cached by SQL text; undefined when no plugin
+   * registered a parser for the dialect. Unparseable SQL gives an analysis with `error` set.
+   */
+  analysis(): SqlAnalysis | undefined;
 }
 
 export type Decision =
@@ -160,6 +166,8 @@ export interface PluginContext {
   /** Directory of the config file, for resolving relative paths in options. */
   readonly configDir: string;
   readonly log: PluginLogger;
+  /** Offers a SQL parser for a dialect; every plugin's `query.analysis()` then uses it. */
+  registerSqlParser(parser: SqlParser): void;
 }
 
 export interface PluginLogger {

@@ -226,8 +226,8 @@ async function buildGeneration(loaded: LoadedConfig, log: Logger): Promise<Gener
     };
     listeners.set(config.name, { config, info });
   }
-  const plugins = await loadPlugins(loaded, log.child({ component: 'plugins' }));
-  const pipeline = new Pipeline(plugins, log);
+  const { plugins, parsers } = await loadPlugins(loaded, log.child({ component: 'plugins' }));
+  const pipeline = new Pipeline(plugins, log, parsers);
   const users = new StaticUserStore(loaded.config.identity.users);
   return { loaded, pipeline, users, listeners };
 }

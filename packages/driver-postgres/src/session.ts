@@ -294,7 +294,7 @@ export class PostgresConnection implements DriverConnection {
   async #query(frame: Frame): Promise<void> {
     const sql = decodeQuery(frame.body);
     if (sql === undefined) return this.#protocolViolation('invalid Query message');
-    const query: QueryEvent = { sql, dialect: 'postgres', via: 'simple' };
+    const query = this.#runtime!.newQuery(sql, 'simple');
     const startedAt = performance.now();
     const verdict = await this.#runtime!.query(query, {
       onHold: (approval) => {
@@ -317,7 +317,7 @@ export class PostgresConnection implements DriverConnection {
   /** Until the extended protocol is relayed, its messages are refused up to Sync, as the server does after an error. */
   async #refuseExtendedProtocol(first: Frame): Promise<void> {
     let frame: Frame = first;
-    const query: QueryEvent = { sql: '', dialect: 'postgres', via: 'prepare' };
+    const query = this.#runtime!.newQuery('', 'prepare');
     const answer: ErrorFields = { severity: 'ERROR', code: SqlState.featureNotSupported, message: 'sluice: the extended query protocol is not supported by this version of the proxy' };
     for (;;) {
       if (frame.code === ClientCode.Sync) break;

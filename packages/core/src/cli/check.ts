@@ -10,7 +10,7 @@ export async function runCheck(file: string): Promise<number> {
     const loaded = await loadConfigFile(file);
     for (const dialect of new Set(loaded.config.listeners.map((listener) => listener.dialect))) await loadDriver(dialect, loaded.dir);
     const log = createLogger({ level: 'warn', format: 'json', destination: process.stderr });
-    const plugins = await loadPlugins(loaded, log);
+    const { plugins } = await loadPlugins(loaded, log);
     await Promise.all(plugins.map((plugin) => plugin.close?.()));
     const { listeners } = loaded.config;
     process.stdout.write(

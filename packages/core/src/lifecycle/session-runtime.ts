@@ -48,6 +48,23 @@ export class SessionRuntime {
     return this.#pipeline.current.wantsRows;
   }
 
+  /** A statement as plugins see it, with its lazily computed, cached parse. */
+  newQuery(sql: string, via: QueryEvent['via'], params?: QueryEvent['params']): QueryEvent {
+    const parsers = this.#pipeline.current.parsers;
+    const dialect = this.session.dialect;
+    let analysis: ReturnType<QueryEvent['analysis']> | null = null;
+    return {
+      sql,
+      dialect,
+      via,
+      ...(params === undefined ? {} : { params }),
+      analysis() {
+        if (analysis === null) analysis = parsers.analyze(dialect, sql);
+        return analysis;
+      },
+    };
+  }
+
   /** onConnect for this session. */
   async connect(): Promise<Verdict> {
     return this.#pipeline.current.connect(this.#views);

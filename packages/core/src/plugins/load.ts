@@ -4,10 +4,18 @@ import { assertValidPlugin } from '../pipeline.js';
 import type { PluginContext, PluginFactory, SluicePlugin, StandardIssue } from '../plugin.js';
 import type { ConfigIssue, LoadedConfig } from '../config/index.js';
 import { ConfigError, formatPath } from '../config/index.js';
+import { SqlParsers } from '../sql-analysis.js';
 import { importModule } from './resolve.js';
 
-export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log']): Promise<SluicePlugin[]> {
+export interface LoadedPlugins {
+  readonly plugins: SluicePlugin[];
+  readonly parsers: SqlParsers;
+}
+
+export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log']): Promise<LoadedPlugins> {
   const plugins: SluicePlugin[] = [];
+  const parsers = new SqlParsers();
+  const context: PluginContext = { configDir: loaded.dir, log, registerSqlParser: (parser) => parsers.register(parser) };
   const issues: ConfigIssue[] = [];
   for (const [index, entry] of loaded.config.plugins.entries()) {
     const where = ['plugins', index];
@@ -28,7 +36,7 @@ export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log'
       options = result.value;
     }
     try {
-      const plugin = await factory(options, { configDir: loaded.dir, log });
+      const plugin = await factory(options, context);
       assertValidPlugin(plugin, entry.use);
       plugins.push(plugin);
     } catch (error) {
@@ -39,7 +47,7 @@ export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log'
     await Promise.all(plugins.map((plugin) => plugin.close?.()));
     throw new ConfigError(loaded.file, issues);
   }
-  return plugins;
+  return { plugins, parsers };
 }
 
 async function importFactory(use: string, configDir: string): Promise<PluginFactory> {
