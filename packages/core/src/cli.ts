@@ -4,6 +4,7 @@ import { parseArgs } from 'node:util';
 import { runCheck } from './cli/check.js';
 import { runDemo } from './cli/demo.js';
 import { EXIT, fail } from './cli/exit.js';
+import { PLUGIN_COMMANDS, runPluginCommand } from './cli/plugin-commands.js';
 import { runStart } from './cli/start.js';
 import { VERSION } from './version.js';
 
@@ -13,6 +14,8 @@ Usage:
   sluice start -c <file>    run the proxy with a config file
   sluice check -c <file>    validate a config file (exit 2 when invalid)
   sluice demo [--port N]    embedded PostgreSQL with sample data, Sluice in front of it
+  sluice audit …            audit trail tools (from @sluice/plugin-audit)
+  sluice approvals …        held statements (from @sluice/plugin-guardrails)
   sluice --version
   sluice --help
 `;
@@ -37,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       return runDemo({ ...(values.port === undefined ? {} : { port: Number(values.port) }) });
     }
     default:
+      if (command in PLUGIN_COMMANDS) return runPluginCommand(command, rest);
       return fail(EXIT.usage, `unknown command "${command}"\n\n${USAGE}`);
   }
 }

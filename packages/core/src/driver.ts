@@ -51,6 +51,8 @@ export interface ConnectionContext {
   upstreamFor(identity: Identity, database?: string): UpstreamTarget;
   /** Runs onConnect and registers the session; a deny means the driver refuses the login. */
   begin(details: SessionDetails): Promise<BeginResult>;
+  /** Reports a connection refused before it became a session (bad password, malformed startup). */
+  refused(details: { user?: string; database?: string; application?: string; reason: string }): void;
 }
 
 export type TerminationReason = 'shutdown' | 'idle' | 'timeout' | 'terminated';

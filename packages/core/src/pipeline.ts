@@ -6,6 +6,7 @@ import type {
   Decision,
   DisconnectInfo,
   QueryEvent,
+  RefusedConnection,
   ResultSetInfo,
   ResultSummary,
   Row,
@@ -14,7 +15,7 @@ import type {
   SluicePlugin,
 } from './plugin.js';
 
-const HOOKS = new Set(['name', 'onConnect', 'onQuery', 'onResultSet', 'onRow', 'onResult', 'onDisconnect', 'close']);
+const HOOKS = new Set(['name', 'onConnect', 'onQuery', 'onResultSet', 'onRow', 'onResult', 'onDisconnect', 'onRefused', 'close']);
 
 /** Final answer for a statement or a connection, with the plugin that gave it. */
 export type Verdict =
@@ -161,6 +162,13 @@ export class Pipeline {
       }
     }
     await Promise.all(pending);
+  }
+
+  /** onRefused: observe only. */
+  async refused(refused: RefusedConnection): Promise<void> {
+    await Promise.all(
+      this.plugins.filter((plugin) => plugin.onRefused).map((plugin) => this.#observe(plugin, 'onRefused', () => plugin.onRefused!(refused))),
+    );
   }
 
   async close(): Promise<void> {

@@ -51,6 +51,19 @@ export interface QueryEvent {
    * registered a parser for the dialect. Unparseable SQL gives an analysis with `error` set.
    */
   analysis(): SqlAnalysis | undefined;
+  /** Findings plugins attach to this statement for the plugins after them (the audit plugin reads them). */
+  readonly annotations: QueryAnnotations;
+}
+
+/** Per-statement findings shared between plugins. Plugins may add their own keys. */
+export interface QueryAnnotations {
+  /** Masked values by `table.column` (or column name when the table is unknown). */
+  masked?: Record<string, { type: string; count: number }>;
+  /** The approval that let a held statement run. */
+  approval?: { id: string; approver: string; rule?: string };
+  /** Rules in dry-run (`log`) mode that would have denied the statement. */
+  wouldDeny?: { rule: string; reason: string }[];
+  [key: string]: unknown;
 }
 
 export type Decision =
@@ -112,12 +125,30 @@ export interface ResultSummary {
   readonly durationMs: number;
   /** The server's or Sluice's error, if the statement failed. */
   readonly error?: { readonly code?: string; readonly message: string };
-  /** The decision the pipeline took for the statement. */
-  readonly decision: Decision['action'];
+  /** The decision the pipeline took for the statement, and who took it. */
+  readonly decision: {
+    readonly action: 'allow' | 'deny';
+    readonly rule?: string;
+    readonly reason?: string;
+    readonly plugin?: string;
+  };
+}
+
+/** A connection that never became a session: bad credentials, a malformed startup, a denied onConnect. */
+export interface RefusedConnection {
+  readonly listener: string;
+  readonly dialect: string;
+  readonly environment?: string;
+  readonly client: { readonly address: string; readonly port: number; readonly application?: string };
+  /** The user name the client claimed, if it got that far. */
+  readonly user?: string;
+  readonly database?: string;
+  readonly reason: string;
+  readonly at: Date;
 }
 
 export interface DisconnectInfo {
-  readonly reason: 'client' | 'server' | 'shutdown' | 'idle' | 'error' | 'terminated';
+  readonly reason: 'client' | 'server' | 'shutdown' | 'idle' | 'error' | 'terminated' | 'denied';
   readonly error?: string;
   readonly durationMs: number;
   readonly statements: number;
@@ -136,6 +167,7 @@ type Awaitable<T> = T | Promise<T>;
  * | onRow        | sync, sequential, chained    | `undefined`: unchanged; `RowPatch`: replaces values |
  * | onResult     | sync or async, observe only  | ignored                                              |
  * | onDisconnect | sync or async, observe only  | ignored                                              |
+ * | onRefused    | sync or async, observe only  | ignored (a connection that never became a session)   |
  *
  * onRow is on the hot path and must be synchronous: registering an async onRow is an error.
  * A hook that throws denies the statement (or connection); it never takes the process down.
@@ -148,6 +180,7 @@ export interface SluicePlugin {
   onRow?(session: Session, row: Row, resultSet: ResultSetInfo): RowPatch | undefined | void;
   onResult?(session: Session, query: QueryEvent, summary: ResultSummary): Awaitable<void>;
   onDisconnect?(session: Session, info: DisconnectInfo): Awaitable<void>;
+  onRefused?(refused: RefusedConnection): Awaitable<void>;
   /** Called once when the plugin is unloaded (reload or shutdown). */
   close?(): Awaitable<void>;
 }

@@ -159,6 +159,18 @@ export class Sluice implements PipelineRef {
       log,
       users: generation.users,
       upstreamFor: (identity, database) => this.#upstreamFor(listenerName, identity, database),
+      refused: (details) => {
+        void this.#generation.pipeline.refused({
+          listener: listenerName,
+          dialect: listener.info.dialect,
+          ...(listener.info.environment === undefined ? {} : { environment: listener.info.environment }),
+          client: details.application === undefined ? { ...client } : { ...client, application: details.application },
+          ...(details.user === undefined ? {} : { user: details.user }),
+          ...(details.database === undefined ? {} : { database: details.database }),
+          reason: details.reason,
+          at: new Date(),
+        });
+      },
       begin: async (details) => {
         const session: Session = {
           id,
@@ -180,7 +192,7 @@ export class Sluice implements PipelineRef {
         const verdict = await runtime.connect();
         if (verdict.action === 'deny') {
           log.info({ user: details.identity.name, plugin: verdict.plugin, reason: verdict.reason }, 'connection denied');
-          await runtime.end({ reason: 'error', error: verdict.reason });
+          await runtime.end({ reason: 'denied', error: verdict.reason });
           return { ok: false, verdict };
         }
         this.#sessions.set(id, { session, runtime, terminate: (message) => terminate('terminated', message) });

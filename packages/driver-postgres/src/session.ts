@@ -1,7 +1,7 @@
 // One client connection: startup and TLS, authentication, the upstream login, then the statement relay.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { ConnectionContext, DriverConnection, QueryEvent, RowFilter, SessionRuntime, TerminationReason } from '@sluice/core';
+import type { ConnectionContext, DriverConnection, QueryEvent, ResultSummary, RowFilter, SessionRuntime, TerminationReason } from '@sluice/core';
 import type { CancelRegistry } from './cancel-registry.js';
 import { channelBindingData } from './auth/channel-binding.js';
 import { authenticateClient } from './client-auth.js';
@@ -35,6 +35,7 @@ const enum State {
 interface Pending {
   readonly query: QueryEvent;
   readonly startedAt: number;
+  readonly decision: ResultSummary['decision'];
   /** Set when Sluice answers the statement itself; written once every earlier statement has finished. */
   readonly answer?: ErrorFields;
   rows: number;
@@ -68,6 +69,8 @@ export class PostgresConnection implements DriverConnection {
   #releaseCancelKey: (() => void) | undefined;
   #endReason: 'client' | 'server' | 'shutdown' | 'idle' | 'error' | 'terminated' = 'client';
   #endError: string | undefined;
+  /** What the client said about itself in its startup packet, for refusal reports. */
+  #claimed: { user?: string; database?: string; application?: string } = {};
 
   constructor(socket: Socket, context: ConnectionContext, cancels: CancelRegistry) {
     this.#context = context;
@@ -173,6 +176,12 @@ export class PostgresConnection implements DriverConnection {
     this.#state = State.Authenticating;
     const parameters = startup.parameters;
     const user = parameters.get('user');
+    this.#claimed = Object.fromEntries(
+      (['user', 'database', 'application_name'] as const).flatMap((key) => {
+        const value = parameters.get(key);
+        return value === undefined ? [] : [[key === 'application_name' ? 'application' : key, value]];
+      }),
+    );
     if (startup.major !== 3) {
       return this.#fatal({ severity: 'FATAL', code: SqlState.featureNotSupported, message: `unsupported frontend protocol ${startup.major}.${startup.minor}: server supports 3.0` });
     }
@@ -195,6 +204,7 @@ export class PostgresConnection implements DriverConnection {
     );
     if (!auth.ok) {
       this.#context.log.info({ user, reason: auth.error.message }, 'client authentication failed');
+      this.#context.refused({ ...this.#claimed, reason: auth.error.message });
       return this.#fatal(auth.error);
     }
 
@@ -305,13 +315,14 @@ export class PostgresConnection implements DriverConnection {
     });
     if (this.#state !== State.Ready) return;
     if (verdict.action === 'allow') {
-      this.#pending.push({ query, startedAt, rows: 0, bytes: 0, resultIndex: -1 });
+      this.#pending.push({ query, startedAt, decision: { action: 'allow' }, rows: 0, bytes: 0, resultIndex: -1 });
       await this.#toUpstream(frame.raw);
       return;
     }
     const message = `sluice: ${verdict.rule ?? verdict.plugin}: ${verdict.reason}`;
     this.#context.log.info({ rule: verdict.rule, plugin: verdict.plugin }, 'statement denied');
-    this.#answer({ query, startedAt, rows: 0, bytes: 0, resultIndex: -1, answer: { severity: 'ERROR', code: SqlState.insufficientPrivilege, message } });
+    const decision = { action: 'deny' as const, reason: verdict.reason, plugin: verdict.plugin, ...(verdict.rule === undefined ? {} : { rule: verdict.rule }) };
+    this.#answer({ query, startedAt, decision, rows: 0, bytes: 0, resultIndex: -1, answer: { severity: 'ERROR', code: SqlState.insufficientPrivilege, message } });
   }
 
   /** Until the extended protocol is relayed, its messages are refused up to Sync, as the server does after an error. */
@@ -330,7 +341,8 @@ export class PostgresConnection implements DriverConnection {
       frame = next;
     }
     this.#runtime!.busy();
-    this.#answer({ query, startedAt: performance.now(), rows: 0, bytes: 0, resultIndex: -1, answer });
+    const decision = { action: 'deny' as const, reason: answer.message };
+    this.#answer({ query, startedAt: performance.now(), decision, rows: 0, bytes: 0, resultIndex: -1, answer });
   }
 
   /** Queues an answer Sluice gives itself, behind any statement still running upstream. */
@@ -415,7 +427,7 @@ export class PostgresConnection implements DriverConnection {
         this.#transactionStatus = frame.body[0] ?? TRANSACTION_IDLE;
         if (pending && pending.answer === undefined) {
           this.#pending.shift();
-          this.#finish(pending, 'allow');
+          this.#finish(pending);
         }
         return frame.raw;
       default:
@@ -469,11 +481,11 @@ export class PostgresConnection implements DriverConnection {
       this.#write(readyForQuery(this.#transactionStatus));
       this.#client.uncork();
       pending.error = { code: pending.answer!.code, message: pending.answer!.message };
-      this.#finish(pending, 'deny');
+      this.#finish(pending);
     }
   }
 
-  #finish(pending: Pending, decision: 'allow' | 'deny'): void {
+  #finish(pending: Pending): void {
     const durationMs = performance.now() - pending.startedAt;
     this.#runtime!.result(pending.query, {
       rows: pending.rows,
@@ -481,7 +493,7 @@ export class PostgresConnection implements DriverConnection {
       bytes: pending.bytes,
       durationMs,
       ...(pending.error === undefined ? {} : { error: pending.error }),
-      decision,
+      decision: pending.decision,
     });
     if (this.#pending.length === 0) this.#runtime!.idle();
   }
@@ -524,6 +536,7 @@ export class PostgresConnection implements DriverConnection {
     this.#endReason = 'error';
     this.#endError = `protocol violation: ${message}`;
     this.#context.log.warn({ error: message }, 'client protocol violation');
+    if (!this.#runtime) this.#context.refused({ ...this.#claimed, reason: this.#endError });
     this.#fatal({ severity: 'FATAL', code: SqlState.protocolViolation, message: `sluice: ${message}` });
     return undefined;
   }

@@ -74,6 +74,7 @@ export class Listener {
           return context.begin(details);
         },
         upstreamFor: context.upstreamFor,
+        refused: context.refused,
       };
       connection = this.#options.driver.accept(socket, wrapped);
     } catch (error) {

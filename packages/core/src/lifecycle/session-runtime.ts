@@ -58,6 +58,7 @@ export class SessionRuntime {
       dialect,
       via,
       ...(params === undefined ? {} : { params }),
+      annotations: {},
       analysis() {
         if (analysis === null) analysis = parsers.analyze(dialect, sql);
         return analysis;
