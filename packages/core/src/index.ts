@@ -23,6 +23,7 @@ export {
   parseScramSha256Verifier,
   type ScramSha256Verifier,
 } from './identity/scram-verifier.js';
+export { saslprepPassword } from './identity/saslprep.js';
 export * from './config/index.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { ErrorCodes, SluiceError, type ErrorCode } from './errors.js';

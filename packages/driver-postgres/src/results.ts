@@ -1,6 +1,7 @@
 // Decoding and re-encoding of result messages, only for sessions whose plugins asked for rows.
 import type { ColumnInfo } from '@sluice/core';
 import { ServerCode } from './codes.js';
+import { typeName } from './type-names.js';
 import { MessageWriter } from './writer.js';
 
 export interface ColumnDescription extends ColumnInfo {
@@ -30,7 +31,7 @@ export function decodeRowDescription(body: Buffer): ColumnDescription[] | undefi
     columns.push({
       name,
       ...(tableOid === 0 ? {} : { table: String(tableOid) }),
-      type: String(typeOid),
+      type: typeName(typeOid),
       tableOid,
       columnNumber,
       typeOid,

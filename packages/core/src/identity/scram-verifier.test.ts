@@ -5,8 +5,8 @@ import {
   deriveScramSha256Verifier,
   formatScramSha256Verifier,
   parseScramSha256Verifier,
-  saslprepPassword,
 } from './scram-verifier.js';
+import { saslprepPassword } from './saslprep.js';
 
 // RFC 7677 section 3: user "user", password "pencil".
 const rfc7677 = {

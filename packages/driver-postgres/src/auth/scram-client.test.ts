@@ -2,7 +2,8 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { ScramClientExchange, tlsServerEndPointHash } from './scram-client.js';
+import { ScramClientExchange } from './scram-client.js';
+import { tlsServerEndPointHash } from './tls-server-end-point.js';
 import { ScramServerExchange } from './scram-server.js';
 import type { ScramSha256Verifier } from './scram-types.js';
 

@@ -2,7 +2,8 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { ScramClientExchange, tlsServerEndPointHash } from './scram-client.js';
+import { ScramClientExchange } from './scram-client.js';
+import { tlsServerEndPointHash } from './tls-server-end-point.js';
 import { mechanismsFor, ScramServerExchange, type ScramServerOptions } from './scram-server.js';
 import type { ScramSha256Verifier, TlsServerEndPointBinding } from './scram-types.js';
 
