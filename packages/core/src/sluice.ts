@@ -87,7 +87,7 @@ export class Sluice implements PipelineRef {
         this.log.info({ listener: listener.name, address: `${address.address}:${address.port}` }, 'listening');
       }
     } catch (error) {
-      await Promise.all(this.#listeners.map((listener) => listener.stopAccepting()));
+      for (const listener of this.#listeners) listener.stopAccepting();
       throw error;
     }
     return bound;
@@ -119,7 +119,7 @@ export class Sluice implements PipelineRef {
   async shutdown(graceMs: number): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
-    await Promise.all(this.#listeners.map((listener) => listener.stopAccepting()));
+    for (const listener of this.#listeners) listener.stopAccepting();
     const open = () => this.#listeners.flatMap((listener) => [...listener.connections.values()]);
     for (const tracked of open()) tracked.connection.drain('the proxy is shutting down');
     await settleWithin(open().map((tracked) => tracked.connection.closed), graceMs);

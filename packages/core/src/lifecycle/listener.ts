@@ -51,12 +51,9 @@ export class Listener {
     return this.#server.address() as AddressInfo;
   }
 
-  /** Stops accepting; existing connections go on. */
-  async stopAccepting(): Promise<void> {
-    if (!this.#server.listening) return;
-    await new Promise<void>((resolve) => {
-      this.#server.close(() => resolve());
-    });
+  /** Stops accepting at once; existing connections go on (server.close's callback would wait for them). */
+  stopAccepting(): void {
+    if (this.#server.listening) this.#server.close();
   }
 
   #accept(socket: Socket): void {
