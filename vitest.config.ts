@@ -8,5 +8,6 @@ export default defineConfig({
     // End-to-end tests start servers on free ports; files run in parallel, tests in a file in order.
     fileParallelism: true,
     pool: 'forks',
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
