@@ -78,3 +78,94 @@ class CStringReader {
     return value;
   }
 }
+
+export interface ParseMessage {
+  readonly statement: string;
+  readonly sql: string;
+  readonly parameterTypes: readonly number[];
+}
+
+/** Parse ('P'): statement name, SQL, parameter type OIDs. */
+export function decodeParse(body: Buffer): ParseMessage | undefined {
+  const reader = new CStringReader(body, 0);
+  const statement = reader.next();
+  const sql = reader.next();
+  if (statement === undefined || sql === undefined || body.length < reader.offset + 2) return undefined;
+  const count = body.readInt16BE(reader.offset);
+  if (count < 0 || body.length !== reader.offset + 2 + count * 4) return undefined;
+  const parameterTypes: number[] = [];
+  for (let i = 0; i < count; i++) parameterTypes.push(body.readUInt32BE(reader.offset + 2 + i * 4));
+  return { statement, sql, parameterTypes };
+}
+
+export interface BindMessage {
+  readonly portal: string;
+  readonly statement: string;
+  /** Parameter values: text for text-format parameters, raw bytes for binary ones, null for NULL. */
+  readonly parameters: readonly (string | Uint8Array | null)[];
+  /** Result column format codes as sent: none (all text), one (for all), or one per column. */
+  readonly resultFormats: readonly number[];
+}
+
+/** Bind ('B'). */
+export function decodeBind(body: Buffer): BindMessage | undefined {
+  const reader = new CStringReader(body, 0);
+  const portal = reader.next();
+  const statement = reader.next();
+  if (portal === undefined || statement === undefined) return undefined;
+  let offset = reader.offset;
+  const int16 = () => {
+    if (offset + 2 > body.length) throw new RangeError();
+    const value = body.readInt16BE(offset);
+    offset += 2;
+    return value;
+  };
+  try {
+    const formats = Array.from({ length: nonNegative(int16()) }, int16);
+    const count = nonNegative(int16());
+    if (formats.length > 1 && formats.length !== count) return undefined;
+    const parameters: (string | Uint8Array | null)[] = [];
+    for (let i = 0; i < count; i++) {
+      if (offset + 4 > body.length) return undefined;
+      const length = body.readInt32BE(offset);
+      offset += 4;
+      if (length === -1) {
+        parameters.push(null);
+        continue;
+      }
+      if (length < 0 || offset + length > body.length) return undefined;
+      const binary = (formats.length === 1 ? formats[0] : formats[i]) === 1;
+      const value = body.subarray(offset, offset + length);
+      parameters.push(binary ? Uint8Array.prototype.slice.call(value) : value.toString('utf8'));
+      offset += length;
+    }
+    const resultFormats = Array.from({ length: nonNegative(int16()) }, int16);
+    if (offset !== body.length) return undefined;
+    return { portal, statement, parameters, resultFormats };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Describe ('D') and Close ('C'): 'S' statement or 'P' portal, and its name. */
+export function decodeTarget(body: Buffer): { readonly type: 'S' | 'P'; readonly name: string } | undefined {
+  const type = body[0];
+  if (type !== 0x53 && type !== 0x50) return undefined;
+  const reader = new CStringReader(body, 1);
+  const name = reader.next();
+  if (name === undefined || !reader.atEnd) return undefined;
+  return { type: type === 0x53 ? 'S' : 'P', name };
+}
+
+/** Execute ('E'): portal name and the row limit (0 = all). */
+export function decodeExecute(body: Buffer): { readonly portal: string; readonly maxRows: number } | undefined {
+  const reader = new CStringReader(body, 0);
+  const portal = reader.next();
+  if (portal === undefined || body.length !== reader.offset + 4) return undefined;
+  return { portal, maxRows: body.readInt32BE(reader.offset) };
+}
+
+function nonNegative(count: number): number {
+  if (count < 0) throw new RangeError();
+  return count;
+}

@@ -15,13 +15,17 @@ export interface FramingError {
 const EMPTY = Buffer.alloc(0);
 
 export class MessageFramer {
-  readonly #maxMessage: number;
+  #maxMessage: number;
   #head: Buffer = EMPTY;
   #offset = 0;
   readonly #tail: Buffer[] = [];
   #tailBytes = 0;
 
   constructor(maxMessage: number) {
+    this.#maxMessage = maxMessage;
+  }
+
+  setMaxMessage(maxMessage: number): void {
     this.#maxMessage = maxMessage;
   }
 
@@ -38,6 +42,13 @@ export class MessageFramer {
 
   get buffered(): number {
     return this.#head.length - this.#offset + this.#tailBytes;
+  }
+
+  /** Whether next() would return a whole message (or an error) without more bytes. */
+  hasMessage(): boolean {
+    if (this.buffered < 5 || !this.#contiguous(5)) return false;
+    const length = this.#head.readInt32BE(this.#offset + 1);
+    return length < 4 || length > this.#maxMessage || this.buffered >= length + 1;
   }
 
   /** Next typed message, undefined when more bytes are needed, or a FramingError. */

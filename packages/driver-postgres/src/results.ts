@@ -62,8 +62,12 @@ export function dataRowRanges(body: Buffer): { start: number; length: number }[]
   return offset === body.length ? ranges : undefined;
 }
 
-/** A DataRow with some values replaced; untouched values are copied as they were. */
-export function encodeDataRow(body: Buffer, ranges: readonly { start: number; length: number }[], patch: readonly (string | null | undefined)[]): Buffer {
+/** A DataRow with some values replaced (text as UTF-8, or the bytes given); untouched values are copied as they were. */
+export function encodeDataRow(
+  body: Buffer,
+  ranges: readonly { start: number; length: number }[],
+  patch: readonly (string | Buffer | null | undefined)[],
+): Buffer {
   const writer = new MessageWriter(ServerCode.DataRow, body.length + 16).int16(ranges.length);
   for (let i = 0; i < ranges.length; i++) {
     const replacement = patch[i];
@@ -74,7 +78,7 @@ export function encodeDataRow(body: Buffer, ranges: readonly { start: number; le
     } else if (replacement === null) {
       writer.int32(-1);
     } else {
-      const bytes = Buffer.from(replacement, 'utf8');
+      const bytes = typeof replacement === 'string' ? Buffer.from(replacement, 'utf8') : replacement;
       writer.int32(bytes.length).bytes(bytes);
     }
   }

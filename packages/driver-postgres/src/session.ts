@@ -1,27 +1,17 @@
 // One client connection: startup and TLS, authentication, the upstream login, then the statement relay.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { ConnectionContext, DriverConnection, QueryEvent, ResultSummary, RowFilter, SessionRuntime, TerminationReason } from '@sluice/core';
+import type { ConnectionContext, DriverConnection, SessionRuntime, TerminationReason } from '@sluice/core';
 import type { CancelRegistry } from './cancel-registry.js';
 import { channelBindingData } from './auth/channel-binding.js';
 import { authenticateClient } from './client-auth.js';
-import { decodeQuery, decodeStartup, type StartupPacket } from './client-messages.js';
-import { ClientCode, MAX_MESSAGE, MAX_STARTUP_MESSAGE, ServerCode, SqlState } from './codes.js';
-import { isFramingError, MessageFramer, type Frame } from './framing.js';
-import { affectedRows, dataRowRanges, decodeErrorFields, decodeRowDescription, encodeDataRow } from './results.js';
-import {
-  authenticationOk,
-  backendKeyData,
-  errorResponse,
-  negotiateProtocolVersion,
-  noticeResponse,
-  readyForQuery,
-  type ErrorFields,
-} from './server-messages.js';
+import { decodeStartup, type StartupPacket } from './client-messages.js';
+import { MAX_MESSAGE, MAX_STARTUP_MESSAGE, SqlState } from './codes.js';
+import { isFramingError } from './framing.js';
+import { authenticationOk, backendKeyData, errorResponse, negotiateProtocolVersion, readyForQuery, type ErrorFields } from './server-messages.js';
 import { SocketClosedError, SocketReader } from './socket-reader.js';
+import { StatementRelay } from './statement-relay.js';
 import { cancelUpstream, loginUpstream, UpstreamError } from './upstream.js';
-
-const TRANSACTION_IDLE = 0x49; // I
 
 /** Session states, in order. */
 const enum State {
@@ -29,25 +19,6 @@ const enum State {
   Authenticating, // client login and upstream login
   Ready, // relaying statements
   Closing, // one side is gone or termination was asked
-}
-
-/** A statement sent upstream (or answered by Sluice) whose ReadyForQuery has not come yet. */
-interface Pending {
-  readonly query: QueryEvent;
-  readonly startedAt: number;
-  readonly decision: ResultSummary['decision'];
-  /** Set when Sluice answers the statement itself; written once every earlier statement has finished. */
-  readonly answer?: ErrorFields;
-  rows: number;
-  bytes: number;
-  affected?: number;
-  error?: { code?: string; message: string };
-  filter?: RowFilter;
-  resultIndex: number;
-  /** Column formats of the current result set (0 text, 1 binary), kept only while rows are filtered. */
-  formats?: number[];
-  /** A row hook failed: the remaining rows are dropped and the command ends with this error. */
-  rowFailure?: string;
 }
 
 /** Startup parameters the upstream would misread or that Sluice cannot relay. */
@@ -60,11 +31,9 @@ export class PostgresConnection implements DriverConnection {
   #client: Socket | TLSSocket;
   #reader: SocketReader;
   #upstream: Socket | TLSSocket | undefined;
-  readonly #upstreamFramer = new MessageFramer(MAX_MESSAGE);
+  #relay: StatementRelay | undefined;
   #runtime: SessionRuntime | undefined;
   #state = State.Startup;
-  #transactionStatus = TRANSACTION_IDLE;
-  readonly #pending: Pending[] = [];
   #drainMessage: string | undefined;
   #releaseCancelKey: (() => void) | undefined;
   #endReason: 'client' | 'server' | 'shutdown' | 'idle' | 'error' | 'terminated' = 'client';
@@ -97,7 +66,7 @@ export class PostgresConnection implements DriverConnection {
     try {
       const startup = await this.#startup();
       if (startup) await this.#login(startup);
-      if (this.#state === State.Ready) await this.#relayClient();
+      if (this.#state === State.Ready) await this.#relay!.run();
     } catch (error) {
       if (!(error instanceof SocketClosedError)) {
         this.#endReason = 'error';
@@ -246,284 +215,38 @@ export class PostgresConnection implements DriverConnection {
 
     const key = this.#cancels.register({ upstream: target, processId: login.processId, secretKey: login.secretKey });
     this.#releaseCancelKey = key.release;
-    this.#transactionStatus = login.transactionStatus;
     this.#client.cork();
     this.#client.write(authenticationOk());
     for (const message of login.greeting) this.#client.write(message);
     this.#client.write(backendKeyData(key.processId, key.secretKey));
-    this.#client.write(readyForQuery(this.#transactionStatus));
+    this.#client.write(readyForQuery(login.transactionStatus));
     this.#client.uncork();
 
+    // Past login the client may send messages up to PostgreSQL's own size limit.
+    this.#reader.framer.setMaxMessage(MAX_MESSAGE);
     this.#upstream = login.socket;
-    this.#upstream.on('data', (chunk: Buffer) => this.#relayServer(chunk));
+    this.#relay = new StatementRelay(this.#client, login.socket, this.#reader, this.#runtime, {
+      log: this.#context.log,
+      fail: (error, reason, detail) => {
+        this.#endReason = reason;
+        this.#endError = detail;
+        this.#fatal(error);
+      },
+      idle: () => {
+        this.#runtime?.idle();
+        this.#closeIfDrained();
+      },
+      isOpen: () => this.#state === State.Ready,
+    }, login.transactionStatus);
     this.#upstream.on('error', () => undefined);
     this.#upstream.on('close', () => this.#upstreamClosed());
     this.#upstream.resume();
     this.#state = State.Ready;
-    if (login.leftover.length > 0) this.#relayServer(login.leftover);
-  }
-
-  /** Client to server: every statement goes through the pipeline before it is forwarded. */
-  async #relayClient(): Promise<void> {
-    for (;;) {
-      const frame = await this.#reader.message();
-      if (this.#state !== State.Ready) return;
-      if (isFramingError(frame)) return this.#protocolViolation(frame.error);
-      switch (frame.code) {
-        case ClientCode.Query:
-          await this.#query(frame);
-          break;
-        case ClientCode.Terminate:
-          this.#endReason = 'client';
-          this.#upstream!.end(frame.raw);
-          this.#state = State.Closing;
-          this.#client.end();
-          return;
-        case ClientCode.CopyData:
-        case ClientCode.CopyDone:
-        case ClientCode.CopyFail:
-          // Only meaningful after a COPY FROM STDIN the pipeline allowed; the server ignores them otherwise.
-          await this.#toUpstream(frame.raw);
-          break;
-        case ClientCode.Parse:
-        case ClientCode.Bind:
-        case ClientCode.Describe:
-        case ClientCode.Execute:
-        case ClientCode.Close:
-        case ClientCode.Flush:
-        case ClientCode.Sync:
-        case ClientCode.FunctionCall:
-          await this.#refuseExtendedProtocol(frame);
-          break;
-        default:
-          return this.#protocolViolation(`invalid frontend message type ${frame.code}`);
-      }
-    }
-  }
-
-  async #query(frame: Frame): Promise<void> {
-    const sql = decodeQuery(frame.body);
-    if (sql === undefined) return this.#protocolViolation('invalid Query message');
-    const query = this.#runtime!.newQuery(sql, 'simple');
-    const startedAt = performance.now();
-    const verdict = await this.#runtime!.query(query, {
-      onHold: (approval) => {
-        this.#client.write(
-          noticeResponse({ severity: 'NOTICE', code: '00000', message: `sluice: statement held for approval ${approval.id}: ${approval.reason}` }),
-        );
-      },
-    });
-    if (this.#state !== State.Ready) return;
-    if (verdict.action === 'allow') {
-      this.#pending.push({ query, startedAt, decision: { action: 'allow' }, rows: 0, bytes: 0, resultIndex: -1 });
-      await this.#toUpstream(frame.raw);
-      return;
-    }
-    const message = `sluice: ${verdict.rule ?? verdict.plugin}: ${verdict.reason}`;
-    this.#context.log.info({ rule: verdict.rule, plugin: verdict.plugin }, 'statement denied');
-    const decision = { action: 'deny' as const, reason: verdict.reason, plugin: verdict.plugin, ...(verdict.rule === undefined ? {} : { rule: verdict.rule }) };
-    this.#answer({ query, startedAt, decision, rows: 0, bytes: 0, resultIndex: -1, answer: { severity: 'ERROR', code: SqlState.insufficientPrivilege, message } });
-  }
-
-  /** Until the extended protocol is relayed, its messages are refused up to Sync, as the server does after an error. */
-  async #refuseExtendedProtocol(first: Frame): Promise<void> {
-    let frame: Frame = first;
-    const query = this.#runtime!.newQuery('', 'prepare');
-    const answer: ErrorFields = { severity: 'ERROR', code: SqlState.featureNotSupported, message: 'sluice: the extended query protocol is not supported by this version of the proxy' };
-    for (;;) {
-      if (frame.code === ClientCode.Sync) break;
-      const next = await this.#reader.message();
-      if (isFramingError(next)) return this.#protocolViolation(next.error);
-      if (next.code === ClientCode.Terminate) {
-        this.#state = State.Closing;
-        return;
-      }
-      frame = next;
-    }
-    this.#runtime!.busy();
-    const decision = { action: 'deny' as const, reason: answer.message };
-    this.#answer({ query, startedAt: performance.now(), decision, rows: 0, bytes: 0, resultIndex: -1, answer });
-  }
-
-  /** Queues an answer Sluice gives itself, behind any statement still running upstream. */
-  #answer(pending: Pending): void {
-    this.#pending.push(pending);
-    if (this.#pending.length === 1) this.#settleAnswers();
-  }
-
-  /** Server to client: frames each chunk, forwards untouched runs in one write, edits rows only when a plugin asked. */
-  #relayServer(chunk: Buffer): void {
-    this.#upstreamFramer.push(chunk);
-    const client = this.#client;
-    client.cork();
-    let runStart: Buffer | undefined;
-    let runEnd = 0;
-    const flushRun = () => {
-      if (runStart) this.#write(runStart.subarray(0, runEnd - runStart.byteOffset));
-      runStart = undefined;
-    };
-    for (;;) {
-      const frame = this.#upstreamFramer.next();
-      if (frame === undefined) break;
-      if (isFramingError(frame)) {
-        flushRun();
-        client.uncork();
-        this.#endReason = 'error';
-        this.#endError = `malformed message from the database server: ${frame.error}`;
-        return this.#fatal({ severity: 'FATAL', code: SqlState.protocolViolation, message: `sluice: ${this.#endError}` });
-      }
-      const output = this.#serverMessage(frame);
-      if (output === frame.raw) {
-        const raw = frame.raw;
-        if (runStart && raw.buffer === runStart.buffer && raw.byteOffset === runEnd) {
-          runEnd += raw.length;
-        } else {
-          flushRun();
-          runStart = Buffer.from(raw.buffer, raw.byteOffset, raw.buffer.byteLength - raw.byteOffset);
-          runEnd = raw.byteOffset + raw.length;
-        }
-        continue;
-      }
-      flushRun();
-      if (output) this.#write(output);
-    }
-    flushRun();
-    client.uncork();
-    this.#settleAnswers();
-    if (this.#pending.length === 0) this.#closeIfDrained();
-  }
-
-  /** Bookkeeping for one server message; returns what to send the client in its place (null: nothing). */
-  #serverMessage(frame: Frame): Buffer | null {
-    const pending = this.#pending[0];
-    if (pending) pending.bytes += frame.raw.length;
-    switch (frame.code) {
-      case ServerCode.RowDescription:
-        if (pending) this.#startResultSet(pending, frame);
-        return frame.raw;
-      case ServerCode.DataRow:
-        if (!pending) return frame.raw;
-        pending.rows++;
-        if (pending.rowFailure !== undefined) return null;
-        return pending.filter ? this.#filterRow(pending, frame) : frame.raw;
-      case ServerCode.CommandComplete: {
-        if (!pending) return frame.raw;
-        const tag = frame.body.toString('utf8', 0, Math.max(0, frame.body.length - 1));
-        const affected = affectedRows(tag);
-        if (affected !== undefined) pending.affected = (pending.affected ?? 0) + affected;
-        pending.filter = undefined;
-        if (pending.rowFailure !== undefined) {
-          const failure = pending.rowFailure;
-          pending.rowFailure = undefined;
-          pending.error = { code: SqlState.internalError, message: failure };
-          return errorResponse({ severity: 'ERROR', code: SqlState.internalError, message: failure });
-        }
-        return frame.raw;
-      }
-      case ServerCode.ErrorResponse:
-        if (pending) pending.error = decodeErrorFields(frame.body);
-        return frame.raw;
-      case ServerCode.ReadyForQuery:
-        this.#transactionStatus = frame.body[0] ?? TRANSACTION_IDLE;
-        if (pending && pending.answer === undefined) {
-          this.#pending.shift();
-          this.#finish(pending);
-        }
-        return frame.raw;
-      default:
-        return frame.raw;
-    }
-  }
-
-  #startResultSet(pending: Pending, frame: Frame): void {
-    pending.resultIndex++;
-    pending.filter = undefined;
-    if (!this.#runtime!.wantsRows) return;
-    const columns = decodeRowDescription(frame.body);
-    if (!columns) return;
-    const filter = this.#runtime!.resultSet(pending.query, { index: pending.resultIndex, columns });
-    if (filter) pending.filter = filter;
-    pending.formats = columns.map((column) => column.format);
-  }
-
-  #filterRow(pending: Pending, frame: Frame): Buffer | null {
-    const ranges = dataRowRanges(frame.body);
-    if (!ranges) {
-      pending.rowFailure = 'sluice: malformed row from the database server';
-      return null;
-    }
-    const wanted = pending.filter!.columns;
-    const formats = pending.formats ?? [];
-    const values: (string | null | undefined)[] = new Array(ranges.length);
-    for (let i = 0; i < ranges.length; i++) {
-      if (wanted !== 'all' && !wanted.includes(i)) continue;
-      // Binary-format values are not decoded here yet: plugins see them as undefined.
-      if (formats[i] === 1) continue;
-      const range = ranges[i]!;
-      values[i] = range.start === -1 ? null : frame.body.toString('utf8', range.start, range.start + range.length);
-    }
-    try {
-      const patch = pending.filter!.apply({ values });
-      return patch ? encodeDataRow(frame.body, ranges, patch) : frame.raw;
-    } catch (error) {
-      this.#context.log.error({ error: (error as Error).message }, 'row hook failed: the rest of the result is withheld');
-      pending.rowFailure = `sluice: ${(error as Error).message}`;
-      return null;
-    }
-  }
-
-  /** Writes the answers Sluice owes once everything before them has finished. */
-  #settleAnswers(): void {
-    while (this.#pending[0]?.answer !== undefined) {
-      const pending = this.#pending.shift()!;
-      this.#client.cork();
-      this.#write(errorResponse(pending.answer!));
-      this.#write(readyForQuery(this.#transactionStatus));
-      this.#client.uncork();
-      pending.error = { code: pending.answer!.code, message: pending.answer!.message };
-      this.#finish(pending);
-    }
-  }
-
-  #finish(pending: Pending): void {
-    const durationMs = performance.now() - pending.startedAt;
-    this.#runtime!.result(pending.query, {
-      rows: pending.rows,
-      ...(pending.affected === undefined ? {} : { affected: pending.affected }),
-      bytes: pending.bytes,
-      durationMs,
-      ...(pending.error === undefined ? {} : { error: pending.error }),
-      decision: pending.decision,
-    });
-    if (this.#pending.length === 0) this.#runtime!.idle();
-  }
-
-  #write(bytes: Buffer): void {
-    if (!this.#client.write(bytes) && this.#upstream && !this.#upstream.isPaused()) {
-      // Backpressure: stop reading from the server until the client catches up.
-      this.#upstream.pause();
-      this.#client.once('drain', () => this.#upstream?.resume());
-    }
-  }
-
-  async #toUpstream(bytes: Buffer): Promise<void> {
-    const upstream = this.#upstream!;
-    if (upstream.write(bytes)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        upstream.off('drain', done);
-        upstream.off('close', done);
-        resolve();
-      };
-      upstream.once('drain', done);
-      upstream.once('close', done);
-    });
+    if (login.leftover.length > 0) this.#relay.fromServer(login.leftover);
   }
 
   #closeIfDrained(): void {
-    if (this.#drainMessage !== undefined && this.#pending.length === 0 && this.#transactionStatus === TRANSACTION_IDLE) {
-      this.terminate('shutdown', this.#drainMessage);
-    }
+    if (this.#drainMessage !== undefined && this.#relay?.quiescent) this.terminate('shutdown', this.#drainMessage);
   }
 
   #upstreamClosed(): void {

@@ -50,6 +50,11 @@ export class SocketReader {
     return this.#read(() => this.framer.nextStartup(maxLength));
   }
 
+  /** Whether message() would resolve without waiting for the socket. */
+  hasMessage(): boolean {
+    return this.framer.hasMessage();
+  }
+
   /** Waits until at least one byte is readable and returns it without consuming it. */
   async peekByte(): Promise<number> {
     const rest = await this.#read(() => {

@@ -1,0 +1,599 @@
+// The statement path of an authenticated session: client messages through the pipeline to the server, server messages back through the row hooks.
+//
+// Every message sent upstream is matched with the responses it will produce (an Expectation), in
+// order. A statement a plugin denies is never sent: in its place Sluice sends a message that fails
+// harmlessly, so the server aborts the batch or transaction exactly as it would for a real error,
+// and its error message is swapped for Sluice's. Clients and server stay in step that way.
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger, QueryEvent, ResultSummary, SessionRuntime, Verdict } from '@sluice/core';
+import { binaryAsText, decodeBinaryText, encodeBinaryText } from './binary-text.js';
+import { decodeBind, decodeExecute, decodeParse, decodeQuery, decodeTarget, type BindMessage } from './client-messages.js';
+import { ClientCode, ServerCode, SqlState } from './codes.js';
+import { isFramingError, MessageFramer, type Frame } from './framing.js';
+import { affectedRows, dataRowRanges, decodeErrorFields, decodeRowDescription, encodeDataRow, type ColumnDescription } from './results.js';
+import { errorResponse, noticeResponse, type ErrorFields } from './server-messages.js';
+import type { SocketReader } from './socket-reader.js';
+import { MessageWriter } from './writer.js';
+import { MAX_MESSAGE } from './codes.js';
+
+const TRANSACTION_IDLE = 0x49; // I
+
+/** One statement as the pipeline saw it, with what its result has shown so far. */
+interface Tracked {
+  readonly query: QueryEvent;
+  readonly startedAt: number;
+  readonly decision: ResultSummary['decision'];
+  rows: number;
+  bytes: number;
+  affected?: number;
+  error?: { code?: string; message: string };
+  resultIndex: number;
+  /** Columns of the result being relayed, when a plugin asked for rows of it. */
+  filter?: { apply: NonNullable<ReturnType<SessionRuntime['resultSet']>>['apply']; columns: readonly ColumnDescription[]; wanted: ReadonlySet<number> | 'all' };
+  /** A row hook failed: the remaining rows are withheld and the command ends with this error. */
+  rowFailure?: string;
+  finished?: boolean;
+}
+
+interface PreparedStatement {
+  readonly sql: string;
+  /** Result columns once the server described them (null: the statement returns no rows). */
+  description?: readonly ColumnDescription[] | null;
+  /** The client asked the server to describe it: its description is on the way. */
+  describing?: boolean;
+}
+
+interface Portal {
+  readonly statement: PreparedStatement | undefined;
+  readonly bind: BindMessage;
+  description?: readonly ColumnDescription[] | null;
+  describing?: boolean;
+}
+
+/** The responses one message sent upstream will produce. */
+type Expectation =
+  | { readonly kind: 'query'; readonly tracked: Tracked; readonly answer?: ErrorFields }
+  | { readonly kind: 'parse'; readonly tracked: Tracked; readonly name: string; readonly previous: PreparedStatement | undefined }
+  | { readonly kind: 'bind'; readonly name: string; readonly previous: Portal | undefined }
+  | { readonly kind: 'describe'; readonly target: PreparedStatement | Portal | undefined; readonly hidden: boolean }
+  | { readonly kind: 'execute'; readonly tracked: Tracked; readonly portal: Portal | undefined }
+  | { readonly kind: 'close'; readonly type: 'S' | 'P'; readonly name: string; readonly previous: PreparedStatement | Portal | undefined }
+  | { readonly kind: 'denied'; readonly tracked: Tracked; readonly answer: ErrorFields; readonly mode: 'simple' | 'extended' }
+  | { readonly kind: 'sync' };
+
+export interface RelayHost {
+  readonly log: Logger;
+  /** Ends the session with a FATAL error; `reason` is for onDisconnect. */
+  fail(error: ErrorFields, reason: 'error' | 'server', detail: string): void;
+  /** Called whenever the session has no statement in flight. */
+  idle(): void;
+  isOpen(): boolean;
+}
+
+export class StatementRelay {
+  readonly #client: Socket | TLSSocket;
+  readonly #upstream: Socket | TLSSocket;
+  readonly #reader: SocketReader;
+  readonly #runtime: SessionRuntime;
+  readonly #host: RelayHost;
+  readonly #framer = new MessageFramer(MAX_MESSAGE);
+  readonly #expected: Expectation[] = [];
+  readonly #statements = new Map<string, PreparedStatement>();
+  readonly #portals = new Map<string, Portal>();
+  /** After a denied extended-protocol message, client messages are dropped until Sync, as the server does after an error. */
+  #skipUntilSync = false;
+  #transactionStatus: number;
+
+  constructor(client: Socket | TLSSocket, upstream: Socket | TLSSocket, reader: SocketReader, runtime: SessionRuntime, host: RelayHost, transactionStatus: number) {
+    this.#client = client;
+    this.#upstream = upstream;
+    this.#reader = reader;
+    this.#runtime = runtime;
+    this.#host = host;
+    this.#transactionStatus = transactionStatus;
+    upstream.on('data', (chunk: Buffer) => this.#fromServer(chunk));
+  }
+
+  /** Nothing in flight and outside a transaction: the session can be closed without losing work. */
+  get quiescent(): boolean {
+    return this.#expected.length === 0 && this.#transactionStatus === TRANSACTION_IDLE;
+  }
+
+  /** Feeds bytes the server sent before the relay took over. */
+  fromServer(chunk: Buffer): void {
+    this.#fromServer(chunk);
+  }
+
+  /** Client to server, until the client terminates or the session closes. */
+  async run(): Promise<void> {
+    const upstream = this.#upstream;
+    upstream.cork();
+    try {
+      for (;;) {
+        if (!this.#reader.hasMessage()) {
+          // About to wait for the client: send what the batch has so far.
+          upstream.uncork();
+          upstream.cork();
+        }
+        const frame = await this.#reader.message();
+        if (!this.#host.isOpen()) return;
+        if (isFramingError(frame)) {
+          this.#violation(frame.error);
+          return;
+        }
+        if (frame.code === ClientCode.Terminate) {
+          upstream.uncork();
+          upstream.end(frame.raw);
+          return;
+        }
+        if (this.#skipUntilSync && frame.code !== ClientCode.Sync) continue;
+        if (!(await this.#fromClient(frame))) return;
+        if (upstream.writableLength > 1 << 20) await this.#drained();
+      }
+    } finally {
+      upstream.uncork();
+    }
+  }
+
+  /** Handles one client message; false ends the session. */
+  async #fromClient(frame: Frame): Promise<boolean> {
+    switch (frame.code) {
+      case ClientCode.Query:
+        return this.#simpleQuery(frame);
+      case ClientCode.Parse:
+        return this.#parse(frame);
+      case ClientCode.Bind:
+        return this.#bind(frame);
+      case ClientCode.Describe:
+        return this.#describe(frame);
+      case ClientCode.Execute:
+        return this.#execute(frame);
+      case ClientCode.Close:
+        return this.#close(frame);
+      case ClientCode.Sync:
+        this.#skipUntilSync = false;
+        this.#send(frame.raw, { kind: 'sync' });
+        return true;
+      case ClientCode.Flush:
+        this.#upstream.write(frame.raw);
+        this.#upstream.uncork();
+        this.#upstream.cork();
+        return true;
+      case ClientCode.CopyData:
+      case ClientCode.CopyDone:
+      case ClientCode.CopyFail:
+        // Only meaningful after a COPY FROM STDIN the pipeline allowed; the server ignores them otherwise.
+        this.#upstream.write(frame.raw);
+        return true;
+      case ClientCode.FunctionCall: {
+        // The fast-path call runs a function by OID with no SQL to judge: refused outright.
+        const tracked = this.#track(this.#runtime.newQuery('<function call>', 'simple'), { action: 'deny', reason: 'the function call protocol is not allowed through the proxy' });
+        this.#deny(tracked, 'simple', { severity: 'ERROR', code: SqlState.insufficientPrivilege, message: 'sluice: the function call protocol is not allowed through the proxy' });
+        return true;
+      }
+      default:
+        this.#violation(`invalid frontend message type ${frame.code}`);
+        return false;
+    }
+  }
+
+  async #simpleQuery(frame: Frame): Promise<boolean> {
+    const sql = decodeQuery(frame.body);
+    if (sql === undefined) return this.#violation('invalid Query message');
+    // A simple query replaces the unnamed statement and portal.
+    this.#statements.delete('');
+    this.#portals.delete('');
+    const statements = splitStatements(this.#runtime.newQuery(sql, 'simple'), (part) => this.#runtime.newQuery(part, 'simple'));
+    const startedAt = performance.now();
+    // Every statement is judged before any is sent: one denial rejects the whole string.
+    for (const query of statements) {
+      const verdict = await this.#judge(query);
+      if (!this.#host.isOpen()) return false;
+      if (verdict.action === 'deny') {
+        for (const other of statements) {
+          if (other !== query) this.#report(this.#track(other, { action: 'deny', reason: 'another statement in the same query string was denied' }, startedAt));
+        }
+        this.#deny(this.#track(query, denial(verdict), startedAt), 'simple', deniedError(verdict));
+        return true;
+      }
+    }
+    const tracked = this.#track(statements.length === 1 ? statements[0]! : this.#runtime.newQuery(sql, 'simple'), { action: 'allow' }, startedAt);
+    this.#send(frame.raw, { kind: 'query', tracked });
+    return true;
+  }
+
+  async #parse(frame: Frame): Promise<boolean> {
+    const parse = decodeParse(frame.body);
+    if (!parse) return this.#violation('invalid Parse message');
+    const query = this.#runtime.newQuery(parse.sql, 'prepare');
+    const verdict = await this.#judge(query);
+    if (!this.#host.isOpen()) return false;
+    if (verdict.action === 'deny') {
+      this.#deny(this.#track(query, denial(verdict)), 'extended', deniedError(verdict));
+      return true;
+    }
+    const previous = this.#statements.get(parse.statement);
+    this.#statements.set(parse.statement, { sql: parse.sql });
+    this.#send(frame.raw, { kind: 'parse', tracked: this.#track(query, { action: 'allow' }), name: parse.statement, previous });
+    return true;
+  }
+
+  #bind(frame: Frame): boolean {
+    const bind = decodeBind(frame.body);
+    if (!bind) return this.#violation('invalid Bind message');
+    const previous = this.#portals.get(bind.portal);
+    this.#portals.set(bind.portal, { statement: this.#statements.get(bind.statement), bind });
+    this.#send(frame.raw, { kind: 'bind', name: bind.portal, previous });
+    return true;
+  }
+
+  #describe(frame: Frame): boolean {
+    const target = decodeTarget(frame.body);
+    if (!target) return this.#violation('invalid Describe message');
+    const described = target.type === 'S' ? this.#statements.get(target.name) : this.#portals.get(target.name);
+    if (described) described.describing = true;
+    this.#send(frame.raw, { kind: 'describe', target: described, hidden: false });
+    return true;
+  }
+
+  async #execute(frame: Frame): Promise<boolean> {
+    const execute = decodeExecute(frame.body);
+    if (!execute) return this.#violation('invalid Execute message');
+    const portal = this.#portals.get(execute.portal);
+    const sql = portal?.statement?.sql ?? '';
+    const query = this.#runtime.newQuery(sql, 'execute', portal?.bind.parameters ?? []);
+    const verdict = await this.#judge(query);
+    if (!this.#host.isOpen()) return false;
+    if (verdict.action === 'deny') {
+      this.#deny(this.#track(query, denial(verdict)), 'extended', deniedError(verdict));
+      return true;
+    }
+    if (portal && this.#runtime.wantsRows && !hasDescription(portal)) {
+      // Plugins need the columns to choose which values to read: ask the server, keep the answer to ourselves.
+      portal.describing = true;
+      this.#send(describePortal(execute.portal), { kind: 'describe', target: portal, hidden: true });
+    }
+    this.#send(frame.raw, { kind: 'execute', tracked: this.#track(query, { action: 'allow' }), portal });
+    return true;
+  }
+
+  #close(frame: Frame): boolean {
+    const target = decodeTarget(frame.body);
+    if (!target) return this.#violation('invalid Close message');
+    const map: Map<string, PreparedStatement | Portal> = target.type === 'S' ? this.#statements : this.#portals;
+    const previous = map.get(target.name);
+    map.delete(target.name);
+    this.#send(frame.raw, { kind: 'close', ...target, previous });
+    return true;
+  }
+
+  async #judge(query: QueryEvent): Promise<Verdict> {
+    this.#upstream.uncork();
+    this.#upstream.cork();
+    return this.#runtime.query(query, {
+      onHold: (approval) => {
+        this.#client.write(
+          noticeResponse({ severity: 'NOTICE', code: '00000', message: `sluice: statement held for approval ${approval.id}: ${approval.reason}` }),
+        );
+      },
+    });
+  }
+
+  /**
+   * Sends, in place of a denied statement, a message the server refuses without side effects; its
+   * error is replaced by `answer`. In the extended protocol the client's messages up to Sync are
+   * then dropped, as the server drops them after an error.
+   */
+  #deny(tracked: Tracked, mode: 'simple' | 'extended', answer: ErrorFields): void {
+    this.#host.log.info({ plugin: tracked.decision.plugin, rule: tracked.decision.rule }, 'statement denied');
+    if (mode === 'simple') {
+      this.#send(new MessageWriter(ClientCode.Query, 64).cstring(DENIED_PLACEHOLDER_SQL).finish(), { kind: 'denied', tracked, answer, mode });
+    } else {
+      this.#send(describeStatement(DENIED_PLACEHOLDER_STATEMENT), { kind: 'denied', tracked, answer, mode });
+      this.#skipUntilSync = true;
+    }
+  }
+
+  #send(message: Buffer, expectation: Expectation): void {
+    this.#expected.push(expectation);
+    this.#upstream.write(message);
+  }
+
+  #track(query: QueryEvent, decision: ResultSummary['decision'], startedAt = performance.now()): Tracked {
+    return { query, startedAt, decision, rows: 0, bytes: 0, resultIndex: -1 };
+  }
+
+  /** Server to client: frames each chunk, forwards runs of untouched messages in one write, edits rows only when a plugin asked. */
+  #fromServer(chunk: Buffer): void {
+    this.#framer.push(chunk);
+    const client = this.#client;
+    client.cork();
+    let run: Buffer | undefined;
+    let runEnd = 0;
+    const flushRun = () => {
+      if (run) this.#write(run.subarray(0, runEnd - run.byteOffset));
+      run = undefined;
+    };
+    for (;;) {
+      const frame = this.#framer.next();
+      if (frame === undefined) break;
+      if (isFramingError(frame)) {
+        flushRun();
+        client.uncork();
+        const detail = `malformed message from the database server: ${frame.error}`;
+        this.#host.fail({ severity: 'FATAL', code: SqlState.protocolViolation, message: `sluice: ${detail}` }, 'error', detail);
+        return;
+      }
+      const output = this.#serverMessage(frame);
+      if (output === frame.raw) {
+        const raw = frame.raw;
+        if (run && raw.buffer === run.buffer && raw.byteOffset === runEnd) {
+          runEnd += raw.length;
+        } else {
+          flushRun();
+          run = Buffer.from(raw.buffer, raw.byteOffset, raw.buffer.byteLength - raw.byteOffset);
+          runEnd = raw.byteOffset + raw.length;
+        }
+        continue;
+      }
+      flushRun();
+      if (output) this.#write(output);
+    }
+    flushRun();
+    client.uncork();
+    if (this.#expected.length === 0) this.#host.idle();
+  }
+
+  /** Bookkeeping for one server message; returns what to send the client in its place (null: nothing). */
+  #serverMessage(frame: Frame): Buffer | null {
+    const head = this.#expected[0];
+    const tracked = head && 'tracked' in head ? head.tracked : undefined;
+    if (tracked) tracked.bytes += frame.raw.length;
+    switch (frame.code) {
+      case ServerCode.ParseComplete:
+        if (head?.kind === 'parse') this.#complete(head);
+        return frame.raw;
+      case ServerCode.BindComplete:
+      case ServerCode.CloseComplete:
+        if (head?.kind === 'bind' || head?.kind === 'close') this.#expected.shift();
+        return frame.raw;
+      case ServerCode.ParameterDescription:
+        return frame.raw;
+      case ServerCode.RowDescription:
+      case ServerCode.NoData:
+        return this.#description(frame, head);
+      case ServerCode.DataRow:
+        if (!tracked) return frame.raw;
+        if (head?.kind === 'execute' && tracked.resultIndex === -1) this.#startResultSet(tracked, portalColumns(head.portal));
+        tracked.rows++;
+        if (tracked.rowFailure !== undefined) return null;
+        return tracked.filter ? this.#filterRow(tracked, frame) : frame.raw;
+      case ServerCode.CommandComplete:
+      case ServerCode.EmptyQueryResponse:
+      case ServerCode.PortalSuspended:
+        return this.#commandEnd(frame, head, tracked);
+      case ServerCode.ErrorResponse:
+        return this.#error(frame, head);
+      case ServerCode.ReadyForQuery:
+        this.#transactionStatus = frame.body[0] ?? TRANSACTION_IDLE;
+        while (this.#expected.length > 0) {
+          const done = this.#expected.shift()!;
+          if ('tracked' in done) this.#report(done.tracked);
+          if (done.kind === 'sync' || done.kind === 'query' || (done.kind === 'denied' && done.mode === 'simple')) break;
+        }
+        return frame.raw;
+      default:
+        return frame.raw;
+    }
+  }
+
+  #description(frame: Frame, head: Expectation | undefined): Buffer | null {
+    const columns = frame.code === ServerCode.RowDescription ? (decodeRowDescription(frame.body) ?? null) : null;
+    if (head?.kind === 'describe') {
+      this.#expected.shift();
+      if (head.target) {
+        head.target.description = columns;
+        head.target.describing = false;
+      }
+      return head.hidden ? null : frame.raw;
+    }
+    if (head?.kind === 'query' && frame.code === ServerCode.RowDescription) this.#startResultSet(head.tracked, columns ?? []);
+    return frame.raw;
+  }
+
+  #commandEnd(frame: Frame, head: Expectation | undefined, tracked: Tracked | undefined): Buffer {
+    let output = frame.raw;
+    if (tracked) {
+      if (frame.code === ServerCode.CommandComplete) {
+        const affected = affectedRows(frame.body.toString('utf8', 0, Math.max(0, frame.body.length - 1)));
+        if (affected !== undefined) tracked.affected = (tracked.affected ?? 0) + affected;
+      }
+      tracked.filter = undefined;
+      if (tracked.rowFailure !== undefined) {
+        tracked.error = { code: SqlState.internalError, message: tracked.rowFailure };
+        output = errorResponse({ severity: 'ERROR', code: SqlState.internalError, message: tracked.rowFailure });
+        tracked.rowFailure = undefined;
+      }
+    }
+    if (head?.kind === 'execute') this.#complete(head);
+    return output;
+  }
+
+  #error(frame: Frame, head: Expectation | undefined): Buffer {
+    if (!head) return frame.raw;
+    let output = frame.raw;
+    if (head.kind === 'denied') {
+      head.tracked.error = { code: head.answer.code, message: head.answer.message };
+      output = errorResponse(head.answer);
+    } else if ('tracked' in head) {
+      head.tracked.error = decodeErrorFields(frame.body);
+    }
+    // A simple query ends at ReadyForQuery; in the extended protocol the server skips everything
+    // up to Sync after an error, and so do we.
+    if (head.kind !== 'query' && !(head.kind === 'denied' && head.mode === 'simple')) this.#skipToSync(head);
+    return output;
+  }
+
+  /** Drops the expectations the server will not answer after an extended-protocol error. */
+  #skipToSync(failed: Expectation): void {
+    while (this.#expected.length > 0 && this.#expected[0]!.kind !== 'sync') {
+      const skipped = this.#expected.shift()!;
+      this.#undo(skipped);
+      if ('tracked' in skipped) {
+        if (skipped !== failed) skipped.tracked.error ??= { message: 'not executed: an earlier message of the batch failed' };
+        this.#report(skipped.tracked);
+      }
+    }
+  }
+
+  /** Restores the client view of statements and portals when the server refused the message that changed it. */
+  #undo(expectation: Expectation): void {
+    if (expectation.kind === 'parse') restore(this.#statements, expectation.name, expectation.previous);
+    else if (expectation.kind === 'bind') restore(this.#portals, expectation.name, expectation.previous);
+    else if (expectation.kind === 'close') {
+      const map: Map<string, PreparedStatement | Portal> = expectation.type === 'S' ? this.#statements : this.#portals;
+      restore(map, expectation.name, expectation.previous);
+    }
+  }
+
+  /** Parse and Execute end: report the statement, and for Execute set up nothing more. */
+  #complete(expectation: Extract<Expectation, { tracked: Tracked }>): void {
+    this.#expected.shift();
+    this.#report(expectation.tracked);
+  }
+
+  #startResultSet(tracked: Tracked, columns: readonly ColumnDescription[]): void {
+    tracked.resultIndex++;
+    tracked.filter = undefined;
+    if (!this.#runtime.wantsRows) return;
+    const filter = this.#runtime.resultSet(tracked.query, { index: tracked.resultIndex, columns });
+    if (filter) tracked.filter = { apply: filter.apply, columns, wanted: filter.columns === 'all' ? 'all' : new Set(filter.columns) };
+  }
+
+  #filterRow(tracked: Tracked, frame: Frame): Buffer | null {
+    const filter = tracked.filter!;
+    const ranges = dataRowRanges(frame.body);
+    if (!ranges) {
+      tracked.rowFailure = 'sluice: malformed row from the database server';
+      return null;
+    }
+    const values: (string | null | undefined)[] = new Array(ranges.length);
+    for (let i = 0; i < ranges.length; i++) {
+      if (filter.wanted !== 'all' && !filter.wanted.has(i)) continue;
+      const range = ranges[i]!;
+      const column = filter.columns[i];
+      if (range.start === -1) values[i] = null;
+      else if (!column || column.format === 0) values[i] = frame.body.toString('utf8', range.start, range.start + range.length);
+      else if (binaryAsText(column)) values[i] = decodeBinaryText(column, frame.body.subarray(range.start, range.start + range.length));
+    }
+    let patch;
+    try {
+      patch = filter.apply({ values });
+    } catch (error) {
+      this.#host.log.error({ error: (error as Error).message }, 'row hook failed: the rest of the result is withheld');
+      tracked.rowFailure = `sluice: ${(error as Error).message}`;
+      return null;
+    }
+    if (!patch) return frame.raw;
+    const encoded = patch.map((value, i) => {
+      const column = filter.columns[i];
+      return typeof value === 'string' && column && column.format === 1 ? encodeBinaryText(column, value) : value;
+    });
+    return encodeDataRow(frame.body, ranges, encoded);
+  }
+
+  #report(tracked: Tracked): void {
+    if (tracked.finished) return;
+    tracked.finished = true;
+    this.#runtime.result(tracked.query, {
+      rows: tracked.rows,
+      ...(tracked.affected === undefined ? {} : { affected: tracked.affected }),
+      bytes: tracked.bytes,
+      durationMs: performance.now() - tracked.startedAt,
+      ...(tracked.error === undefined ? {} : { error: tracked.error }),
+      decision: tracked.decision,
+    });
+  }
+
+  #write(bytes: Buffer): void {
+    if (!this.#client.write(bytes) && !this.#upstream.isPaused()) {
+      // Backpressure: stop reading from the server until the client catches up.
+      this.#upstream.pause();
+      this.#client.once('drain', () => this.#upstream.resume());
+    }
+  }
+
+  async #drained(): Promise<void> {
+    const upstream = this.#upstream;
+    upstream.uncork();
+    upstream.cork();
+    if (upstream.writableLength === 0) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        upstream.off('drain', done);
+        upstream.off('close', done);
+        resolve();
+      };
+      upstream.once('drain', done);
+      upstream.once('close', done);
+    });
+  }
+
+  #violation(message: string): false {
+    this.#host.fail({ severity: 'FATAL', code: SqlState.protocolViolation, message: `sluice: ${message}` }, 'error', `protocol violation: ${message}`);
+    return false;
+  }
+}
+
+/** A statement that fails with a syntax error and touches nothing: sent in place of a denied simple query. */
+const DENIED_PLACEHOLDER_SQL = 'sluice denied this statement';
+/** A prepared statement name no client can have created: describing it fails without side effects. */
+const DENIED_PLACEHOLDER_STATEMENT = '\u0001sluice-denied';
+
+function hasDescription(portal: Portal): boolean {
+  return portal.description !== undefined || portal.describing === true || portal.statement?.description !== undefined || portal.statement?.describing === true;
+}
+
+/** The columns an Execute returns: the portal's own description, or its statement's with the Bind's result formats. */
+function portalColumns(portal: Portal | undefined): readonly ColumnDescription[] {
+  if (!portal) return [];
+  if (portal.description !== undefined) return portal.description ?? [];
+  return withFormats(portal.statement?.description ?? null, portal.bind.resultFormats) ?? [];
+}
+
+function describeStatement(name: string): Buffer {
+  return new MessageWriter(ClientCode.Describe).byte(0x53).cstring(name).finish();
+}
+
+function describePortal(name: string): Buffer {
+  return new MessageWriter(ClientCode.Describe).byte(0x50).cstring(name).finish();
+}
+
+function restore<T>(map: Map<string, T>, name: string, previous: T | undefined): void {
+  if (previous === undefined) map.delete(name);
+  else map.set(name, previous);
+}
+
+function withFormats(columns: readonly ColumnDescription[] | null, formats: readonly number[]): readonly ColumnDescription[] | null {
+  if (columns === null) return null;
+  return columns.map((column, i) => ({ ...column, format: formats.length === 0 ? 0 : formats.length === 1 ? formats[0]! : (formats[i] ?? 0) }));
+}
+
+function denial(verdict: Extract<Verdict, { action: 'deny' }>): ResultSummary['decision'] {
+  return { action: 'deny', reason: verdict.reason, plugin: verdict.plugin, ...(verdict.rule === undefined ? {} : { rule: verdict.rule }) };
+}
+
+function deniedError(verdict: Extract<Verdict, { action: 'deny' }>): ErrorFields {
+  return { severity: 'ERROR', code: SqlState.insufficientPrivilege, message: `sluice: ${verdict.rule ?? verdict.plugin}: ${verdict.reason}` };
+}
+
+/**
+ * One QueryEvent per statement of a simple query, when a registered parser knows where each
+ * statement starts and ends; the whole string as one event otherwise.
+ */
+function splitStatements(whole: QueryEvent, make: (sql: string) => QueryEvent): QueryEvent[] {
+  const statements = whole.analysis()?.statements ?? [];
+  if (statements.length <= 1 || statements.some((statement) => statement.location === undefined)) return [whole];
+  return statements.map((statement) => make(whole.sql.slice(statement.location!.start, statement.location!.end).trim()));
+}
