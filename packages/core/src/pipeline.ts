@@ -50,7 +50,10 @@ export function assertValidPlugin(plugin: unknown, source: string): asserts plug
   if (typeof candidate.name !== 'string' || candidate.name.length === 0) fail('has no name');
   for (const key of Object.keys(candidate)) {
     if (!HOOKS.has(key)) fail(`(${String(candidate.name)}) has an unknown hook "${key}"`);
-    if (key !== 'name' && typeof candidate[key] !== 'function') fail(`(${String(candidate.name)}) ${key} is not a function`);
+    // An absent hook may be spelled `onRow: undefined` (a conditional hook).
+    if (key !== 'name' && candidate[key] !== undefined && typeof candidate[key] !== 'function') {
+      fail(`(${String(candidate.name)}) ${key} is not a function`);
+    }
   }
   // onRow is on the hot path: an async one would leak unmasked rows while its promise is pending.
   if (candidate.onRow && candidate.onRow.constructor.name === 'AsyncFunction') {
@@ -133,7 +136,15 @@ export class Pipeline {
     const columns = new Set<number>();
     for (const plugin of this.plugins) {
       if (!plugin.onResultSet) continue;
-      const interest = plugin.onResultSet(views.for(plugin), query, info);
+      let interest;
+      try {
+        interest = plugin.onResultSet(views.for(plugin), query, info);
+      } catch (error) {
+        // Fail closed: a plugin that cannot say which values it must see (a masking plugin, say) gets none through.
+        const wrapped = pluginHookError(plugin.name, 'onResultSet', error);
+        this.#log.error({ plugin: plugin.name, hook: 'onResultSet', error: describe(error) }, wrapped.message);
+        return { columns: [], apply: () => { throw wrapped; } };
+      }
       if (!interest) continue;
       if (plugin.onRow) interested.push(plugin);
       if (interest.columns === 'all') all = true;
@@ -209,15 +220,20 @@ function applyRowHooks(plugins: readonly SluicePlugin[], views: SessionViews, ro
       throw pluginHookError(plugin.name, 'onRow', error);
     }
     if (!patch) continue;
-    changed ??= [...row.values].fill(undefined);
-    const values = [...current.values];
+    if (typeof (patch as unknown as PromiseLike<unknown>).then === 'function') {
+      // An async onRow that slipped past registration (transpiled): its rows cannot wait for it.
+      throw pluginHookError(plugin.name, 'onRow', new Error('onRow returned a Promise; it must be synchronous'));
+    }
+    let values: (string | null | undefined)[] | undefined;
     for (let i = 0; i < patch.length; i++) {
       const value = patch[i];
       if (value === undefined) continue;
+      values ??= [...current.values];
       values[i] = value;
+      changed ??= new Array<string | null | undefined>(row.values.length).fill(undefined);
       changed[i] = value;
     }
-    current = { values };
+    if (values) current = { values };
   }
   return changed;
 }
@@ -238,7 +254,7 @@ export class SessionViews {
   for(plugin: SluicePlugin): Session {
     let view = this.#views.get(plugin.name);
     if (!view) {
-      view = Object.create(this.#base, { state: { value: {}, enumerable: true } }) as Session;
+      view = { ...this.#base, state: {} };
       this.#views.set(plugin.name, view);
     }
     return view;

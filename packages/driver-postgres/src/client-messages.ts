@@ -49,7 +49,7 @@ export function decodeSASLInitialResponse(body: Buffer): { mechanism: string; da
   if (mechanism === undefined || body.length < reader.offset + 4) return undefined;
   const length = body.readInt32BE(reader.offset);
   const start = reader.offset + 4;
-  if (length === -1) return { mechanism, data: Buffer.alloc(0) };
+  if (length === -1) return start === body.length ? { mechanism, data: Buffer.alloc(0) } : undefined;
   if (length < 0 || start + length !== body.length) return undefined;
   return { mechanism, data: body.subarray(start) };
 }

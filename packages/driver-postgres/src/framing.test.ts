@@ -225,10 +225,7 @@ describe('MessageFramer zero copy', () => {
     expect(frame.raw.buffer).not.toBe(second.buffer);
   });
 
-  // BUG: framing.ts #contiguous merges whole tail chunks with Buffer.concat. When a second chunk is
-  // pushed before the first is fully read, and the first ends on a message boundary, every message of
-  // the second chunk is framed out of a copy, though it arrived whole in that chunk.
-  it.fails('stays a view for whole messages of a chunk pushed while an earlier chunk was unread', () => {
+  it('stays a view for whole messages of a chunk pushed while an earlier chunk was unread', () => {
     const first = ownChunk(Buffer.concat([query('a'), query('b')]));
     const second = ownChunk(Buffer.concat([query('c'), query('d')]));
     const framer = new MessageFramer(MAX);
@@ -240,10 +237,7 @@ describe('MessageFramer zero copy', () => {
     expect(asFrame(framer.next()).raw.buffer).toBe(second.buffer);
   });
 
-  // BUG: framing.ts #contiguous copies the whole next chunk to finish a split message, so the
-  // messages after it that arrived whole in that chunk are copies too (the file promises one copy only
-  // for the split message; with 64 KiB socket reads this copies nearly every byte of a large result).
-  it.fails('stays a view for whole messages that follow a split message in the same chunk', () => {
+  it('stays a view for whole messages that follow a split message in the same chunk', () => {
     const split = query('split across chunks');
     const whole = dataRow(['arrived whole']);
     const first = ownChunk(split.subarray(0, 9));

@@ -85,20 +85,36 @@ export class MessageFramer {
     return rest;
   }
 
-  /** Makes `bytes` bytes readable from #head at #offset, merging tail chunks only when needed. */
+  /**
+   * Makes `bytes` bytes readable from #head at #offset. An exhausted head is replaced by the next
+   * chunk as it is; only a message split across chunks is copied, and only its own bytes.
+   */
   #contiguous(bytes: number): boolean {
+    while (this.#offset === this.#head.length && this.#tail.length > 0) {
+      const next = this.#tail.shift()!;
+      this.#tailBytes -= next.length;
+      this.#head = next;
+      this.#offset = 0;
+    }
     const inHead = this.#head.length - this.#offset;
     if (inHead >= bytes) return true;
     if (inHead + this.#tailBytes < bytes) return false;
-    const parts = [this.#head.subarray(this.#offset)];
-    let gathered = inHead;
-    while (gathered < bytes) {
+    const merged = Buffer.allocUnsafe(bytes);
+    this.#head.copy(merged, 0, this.#offset);
+    let filled = inHead;
+    while (filled < bytes) {
       const chunk = this.#tail.shift()!;
       this.#tailBytes -= chunk.length;
-      parts.push(chunk);
-      gathered += chunk.length;
+      const take = Math.min(chunk.length, bytes - filled);
+      chunk.copy(merged, filled, 0, take);
+      filled += take;
+      if (take < chunk.length) {
+        const rest = chunk.subarray(take);
+        this.#tail.unshift(rest);
+        this.#tailBytes += rest.length;
+      }
     }
-    this.#head = Buffer.concat(parts, gathered);
+    this.#head = merged;
     this.#offset = 0;
     return true;
   }

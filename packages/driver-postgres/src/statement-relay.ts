@@ -389,7 +389,12 @@ export class StatementRelay {
   }
 
   #description(frame: Frame, head: Expectation | undefined): Buffer | null {
-    const columns = frame.code === ServerCode.RowDescription ? (decodeRowDescription(frame.body) ?? null) : null;
+    const columns = frame.code === ServerCode.RowDescription ? decodeRowDescription(frame.body) : null;
+    if (columns === undefined) {
+      const detail = 'malformed RowDescription from the database server';
+      this.#host.fail({ severity: 'FATAL', code: SqlState.protocolViolation, message: `sluice: ${detail}` }, 'error', detail);
+      return null;
+    }
     if (head?.kind === 'describe') {
       this.#expected.shift();
       if (head.target) {
