@@ -13,6 +13,9 @@ import { SocketClosedError, SocketReader } from './socket-reader.js';
 import { StatementRelay } from './statement-relay.js';
 import { cancelUpstream, loginUpstream, UpstreamError } from './upstream.js';
 
+/** First byte of a TLS handshake record: a direct TLS client. */
+const TLS_HANDSHAKE = 0x16;
+
 /** Session states, in order. */
 const enum State {
   Startup, // reading the startup packet, TLS negotiation
@@ -82,6 +85,18 @@ export class PostgresConnection implements DriverConnection {
   /** Reads startup packets until a StartupMessage, answering SSL/GSSENC requests and cancels on the way. */
   async #startup(): Promise<Extract<StartupPacket, { kind: 'startup' }> | undefined> {
     let tlsDone = false;
+    if ((await this.#reader.peekByte()) === TLS_HANDSHAKE) {
+      // PostgreSQL 17 direct TLS: the client starts TLS at once, with ALPN "postgresql", and no SSLRequest.
+      const secureContext = this.#context.listener.tls;
+      if (!secureContext) {
+        this.#context.log.info('direct TLS attempt on a listener without tls: closing');
+        this.#context.refused({ reason: 'direct TLS on a listener without tls' });
+        this.#state = State.Closing;
+        return undefined;
+      }
+      await this.#startTls(secureContext, true);
+      tlsDone = true;
+    }
     for (;;) {
       const packet = await this.#reader.startupPacket(MAX_STARTUP_MESSAGE);
       if (isFramingError(packet)) return this.#protocolViolation(packet.error);
@@ -95,7 +110,7 @@ export class PostgresConnection implements DriverConnection {
             continue;
           }
           this.#client.write('S');
-          await this.#startTls(secureContext);
+          await this.#startTls(secureContext, false);
           tlsDone = true;
           continue;
         }
@@ -111,17 +126,28 @@ export class PostgresConnection implements DriverConnection {
     }
   }
 
-  async #startTls(secureContext: NonNullable<ConnectionContext['listener']['tls']>): Promise<void> {
+  async #startTls(secureContext: NonNullable<ConnectionContext['listener']['tls']>, direct: boolean): Promise<void> {
     const leftover = this.#reader.detach();
-    if (leftover.length > 0) return this.#protocolViolation('received unencrypted data after SSL request');
-    const tlsSocket = new TLSSocket(this.#client, { isServer: true, secureContext });
+    if (!direct && leftover.length > 0) return this.#protocolViolation('received unencrypted data after SSL request');
+    // The ClientHello of a direct TLS connection was already read: give it back; TLSSocket consumes buffered data first.
+    this.#client.pause();
+    if (leftover.length > 0) this.#client.unshift(leftover);
+    const tlsSocket = new TLSSocket(this.#client, { isServer: true, secureContext, ...(direct ? { ALPNProtocols: ['postgresql'] } : {}) });
+    // A client may give up mid-handshake without an error: 'close' must end the wait too.
     await new Promise<void>((resolve, reject) => {
       tlsSocket.once('secure', resolve);
       tlsSocket.once('error', reject);
+      tlsSocket.once('close', () => reject(new Error('closed during the TLS handshake')));
     }).catch((error: Error) => {
+      tlsSocket.destroy();
       throw new SocketClosedError(error);
     });
     tlsSocket.removeAllListeners('error');
+    if (direct && tlsSocket.alpnProtocol !== 'postgresql') {
+      // As PostgreSQL does: without ALPN, a direct TLS client could be a confused HTTPS client.
+      this.#client = tlsSocket;
+      return this.#protocolViolation('direct TLS connection without ALPN protocol "postgresql"');
+    }
     this.#client = tlsSocket;
     this.#reader = new SocketReader(tlsSocket, MAX_STARTUP_MESSAGE);
   }
