@@ -130,6 +130,7 @@ export class PostgresConnection implements DriverConnection {
     const leftover = this.#reader.detach();
     if (!direct && leftover.length > 0) return this.#protocolViolation('received unencrypted data after SSL request');
     // The ClientHello of a direct TLS connection was already read: give it back; TLSSocket consumes buffered data first.
+    this.#client.on('error', () => undefined); // errors surface on the TLS socket
     this.#client.pause();
     if (leftover.length > 0) this.#client.unshift(leftover);
     const tlsSocket = new TLSSocket(this.#client, { isServer: true, secureContext, ...(direct ? { ALPNProtocols: ['postgresql'] } : {}) });
