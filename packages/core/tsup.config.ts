@@ -1,10 +1,4 @@
 import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts'],
-  format: ['esm'],
-  target: 'node20',
-  dts: { entry: ['src/index.ts'] },
-  sourcemap: true,
-  clean: true,
-});
+export default defineConfig(packageBuild(['src/index.ts', 'src/cli.ts'], ['src/index.ts']));

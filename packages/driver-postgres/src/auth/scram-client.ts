@@ -1,8 +1,9 @@
 // Client side of a SCRAM-SHA-256(-PLUS) exchange, used when Sluice logs in to the upstream PostgreSQL.
 import { saslprepPassword } from '@sluice/core';
 import { tlsServerEndPointHash } from './tls-server-end-point.js';
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SCRAM_SHA_256, SCRAM_SHA_256_PLUS, type ScramMechanism } from './scram-types.js';
+import { decodeCanonicalBase64, hmacSha256, isAttribute, isPrintable } from './scram-syntax.js';
 
 export interface ScramClientOptions {
   readonly password: string;
@@ -168,22 +169,3 @@ function splitAttributes(message: Buffer, messageName: string): string[] {
   return message.toString('latin1').split(',');
 }
 
-function isAttribute(field: string): boolean {
-  return /^[A-Za-z]=/.test(field);
-}
-
-/** RFC 5802 `printable`: %x21-2B / %x2D-7E, at least one. */
-function isPrintable(text: string): boolean {
-  return /^[\x21-\x2b\x2d-\x7e]+$/.test(text);
-}
-
-// Node's decoder skips characters it does not know; accept only the one canonical spelling.
-function decodeCanonicalBase64(text: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : undefined;
-}
-
-function hmacSha256(key: Buffer, message: Buffer): Buffer {
-  return createHmac('sha256', key).update(message).digest();
-}

@@ -1,5 +1,6 @@
 // Server side of a SCRAM-SHA-256(-PLUS) exchange, checking a client's proof as PostgreSQL's backend (auth-scram.c) does.
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { decodeCanonicalBase64, hmacSha256, isAttribute, isPrintable } from './scram-syntax.js';
 import {
   SCRAM_SHA_256,
   SCRAM_SHA_256_PLUS,
@@ -214,26 +215,6 @@ function splitAttributes(text: string, messageName: string): string[] {
   // PostgreSQL reads these messages as C strings; a NUL would make us hash something else.
   if (text.includes('\0')) reject(`${messageName} contains a NUL byte`);
   return text.split(',');
-}
-
-function isAttribute(field: string): boolean {
-  return /^[A-Za-z]=/.test(field);
-}
-
-/** RFC 5802 `printable`: %x21-2B / %x2D-7E, at least one. */
-function isPrintable(text: string): boolean {
-  return /^[\x21-\x2b\x2d-\x7e]+$/.test(text);
-}
-
-// Node's decoder skips characters it does not know; accept only the one canonical spelling.
-function decodeCanonicalBase64(text: string): Buffer | undefined {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) return undefined;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.toString('base64') === text ? bytes : undefined;
-}
-
-function hmacSha256(key: Buffer, message: Buffer): Buffer {
-  return createHmac('sha256', key).update(message).digest();
 }
 
 function reasonFrom(error: unknown): string {
