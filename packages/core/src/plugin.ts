@@ -201,6 +201,36 @@ export interface PluginContext {
   readonly log: PluginLogger;
   /** Offers a SQL parser for a dialect; every plugin's `query.analysis()` then uses it. */
   registerSqlParser(parser: SqlParser): void;
+  /** Serves a route on the admin HTTP API (`admin.listen`); core authenticates the caller first. */
+  registerAdminRoute(route: AdminRoute): void;
+}
+
+/** A route a plugin adds to the admin HTTP API. */
+export interface AdminRoute {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Path with `:name` parameters, e.g. `/api/approvals/:id/approve`. */
+  readonly path: string;
+  /**
+   * Who may call it once authenticated: `admin` (an identity in `admin.groups`, the default) or
+   * `authenticated` (any identity; the route decides, e.g. an approver's groups).
+   */
+  readonly access?: 'admin' | 'authenticated';
+  handle(request: AdminRequest): AdminResponse | Promise<AdminResponse>;
+}
+
+export interface AdminRequest {
+  /** The authenticated caller. */
+  readonly identity: Identity;
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: URLSearchParams;
+  /** The JSON body, parsed; undefined when there is none. */
+  readonly body: unknown;
+}
+
+export interface AdminResponse {
+  readonly status: number;
+  /** Sent as JSON; omitted for 204. */
+  readonly body?: unknown;
 }
 
 export interface PluginLogger {

@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import type { AddressInfo, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { ListenerConfig, LoadedConfig } from './config/index.js';
+import { AdminServer } from './admin/admin-server.js';
+import { healthRoutes, sessionRoutes, type AdminTarget, type LiveSessionView } from './admin/core-routes.js';
+import type { ListenerConfig, LoadedConfig, TlsFiles } from './config/index.js';
 import { describe, ErrorCodes, SluiceError } from './errors.js';
 import type { ConnectionContext, Driver, ListenerInfo, TerminationReason, UpstreamTarget } from './driver.js';
 import { StaticUserStore } from './identity/static-users.js';
@@ -11,12 +13,14 @@ import { Listener } from './lifecycle/listener.js';
 import { SessionRuntime, type PipelineRef } from './lifecycle/session-runtime.js';
 import type { Logger } from './logger.js';
 import { Pipeline } from './pipeline.js';
-import type { Identity, Session } from './plugin.js';
+import type { AdminRoute, Identity, Session } from './plugin.js';
 import { loadPlugins } from './plugins/load.js';
 import { loadDriver } from './plugins/load-driver.js';
 
 export interface SluiceOptions {
   readonly log: Logger;
+  /** Reads the config again, for the admin API's reload; without it the API cannot reload. */
+  readonly loadConfig?: () => Promise<LoadedConfig>;
   /** Drivers by dialect, instead of loading `@sluice/driver-<dialect>` (tests, embedding). */
   readonly drivers?: Readonly<Record<string, Driver>>;
 }
@@ -25,6 +29,7 @@ export interface SluiceOptions {
 interface Generation {
   readonly loaded: LoadedConfig;
   readonly pipeline: Pipeline;
+  readonly adminRoutes: readonly AdminRoute[];
   readonly users: StaticUserStore;
   readonly listeners: ReadonlyMap<string, { readonly config: ListenerConfig; readonly info: ListenerInfo }>;
 }
@@ -38,6 +43,8 @@ export interface LiveSession {
 export class Sluice implements PipelineRef {
   readonly log: Logger;
   readonly #listeners: Listener[] = [];
+  #admin: AdminServer | undefined;
+  #loadConfig: (() => Promise<LoadedConfig>) | undefined;
   readonly #sessions = new Map<string, LiveSession>();
   #generation: Generation;
   #stopping = false;
@@ -50,6 +57,7 @@ export class Sluice implements PipelineRef {
   static async create(loaded: LoadedConfig, options: SluiceOptions): Promise<Sluice> {
     const generation = await buildGeneration(loaded, options.log);
     const sluice = new Sluice(generation, options.log);
+    sluice.#loadConfig = options.loadConfig;
     try {
       for (const listener of loaded.config.listeners) {
         const driver = options.drivers?.[listener.dialect] ?? (await loadDriver(listener.dialect, loaded.dir));
@@ -70,6 +78,13 @@ export class Sluice implements PipelineRef {
     return this.#sessions;
   }
 
+  /** Address of the admin API, once started, when the config has `admin:`. */
+  adminAddress(): AddressInfo | undefined {
+    return this.#adminAddress;
+  }
+
+  #adminAddress: AddressInfo | undefined;
+
   /** Bound addresses of the listeners, once started. */
   addresses(): { name: string; host: string; port: number }[] {
     return this.#listeners.map((listener) => {
@@ -86,11 +101,46 @@ export class Sluice implements PipelineRef {
         bound.push({ name: listener.name, address });
         this.log.info({ listener: listener.name, address: `${address.address}:${address.port}` }, 'listening');
       }
+      await this.#startAdmin();
     } catch (error) {
       for (const listener of this.#listeners) listener.stopAccepting();
       throw error;
     }
     return bound;
+  }
+
+  async #startAdmin(): Promise<void> {
+    const config = this.#generation.loaded.config.admin;
+    if (!config) return;
+    const target: AdminTarget = {
+      sessions: () => [...this.#sessions.values()].map(sessionView),
+      terminate: (id) => {
+        const live = this.#sessions.get(id);
+        live?.terminate('terminated by an administrator');
+        return live !== undefined;
+      },
+      reload: async () => {
+        if (!this.#loadConfig) throw new Error('this proxy was not started from a config file');
+        await this.reload(await this.#loadConfig());
+      },
+      upstreams: () => this.#generation.loaded.config.listeners.map((l) => ({ listener: l.name, host: l.upstream.host, port: l.upstream.port })),
+    };
+    const tls = config.tls ? secureContextFrom(config.tls, 'admin') : undefined;
+    const coreRoutes = sessionRoutes(target);
+    this.#admin = new AdminServer({
+      host: config.listen.host,
+      port: config.listen.port,
+      ...(tls === undefined ? {} : { tls }),
+      log: this.log.child({ component: 'admin' }),
+      health: healthRoutes(target),
+      current: () => ({
+        users: this.#generation.users,
+        adminGroups: this.#generation.loaded.config.admin?.groups ?? config.groups,
+        routes: [...coreRoutes, ...this.#generation.adminRoutes],
+      }),
+    });
+    this.#adminAddress = await this.#admin.listen();
+    this.log.info({ address: `${this.#adminAddress.address}:${this.#adminAddress.port}` }, 'admin API listening');
   }
 
   /**
@@ -129,6 +179,7 @@ export class Sluice implements PipelineRef {
       for (const tracked of left) tracked.connection.terminate('shutdown', 'the proxy is shutting down');
       await settleWithin(left.map((tracked) => tracked.connection.closed), 5_000);
     }
+    await this.#admin?.close();
     await this.#generation.pipeline.close();
   }
 
@@ -238,14 +289,17 @@ async function buildGeneration(loaded: LoadedConfig, log: Logger): Promise<Gener
     };
     listeners.set(config.name, { config, info });
   }
-  const { plugins, parsers } = await loadPlugins(loaded, log.child({ component: 'plugins' }));
+  const { plugins, parsers, adminRoutes } = await loadPlugins(loaded, log.child({ component: 'plugins' }));
   const pipeline = new Pipeline(plugins, log, parsers);
   const users = new StaticUserStore(loaded.config.identity.users);
-  return { loaded, pipeline, users, listeners };
+  return { loaded, pipeline, adminRoutes, users, listeners };
 }
 
 function secureContext(config: ListenerConfig): SecureContext {
-  const files = config.tls!;
+  return secureContextFrom(config.tls!, `listener ${config.name}`);
+}
+
+function secureContextFrom(files: TlsFiles, owner: string): SecureContext {
   try {
     return createSecureContext({
       cert: readFileSync(files.cert),
@@ -253,7 +307,7 @@ function secureContext(config: ListenerConfig): SecureContext {
       ...(files.ca === undefined ? {} : { ca: readFileSync(files.ca) }),
     });
   } catch (error) {
-    throw new SluiceError(ErrorCodes.CONFIG_INVALID, `listener ${config.name}: cannot load its TLS certificate or key: ${describe(error)}`);
+    throw new SluiceError(ErrorCodes.CONFIG_INVALID, `${owner}: cannot load its TLS certificate or key: ${describe(error)}`);
   }
 }
 
@@ -264,4 +318,19 @@ async function settleWithin(promises: Promise<unknown>[], ms: number): Promise<v
   });
   await Promise.race([Promise.allSettled(promises), deadline]);
   clearTimeout(timer);
+}
+
+function sessionView({ session, runtime }: LiveSession): LiveSessionView {
+  const current = runtime.currentStatement;
+  return {
+    id: session.id,
+    identity: { name: session.identity.name, groups: session.identity.groups, auth: session.identity.auth },
+    client: session.client,
+    listener: session.listener,
+    ...(session.environment === undefined ? {} : { environment: session.environment }),
+    ...(session.database === undefined ? {} : { database: session.database }),
+    since: session.startedAt.toISOString(),
+    statements: runtime.statements,
+    ...(current === undefined ? {} : { current }),
+  };
 }

@@ -26,7 +26,7 @@ export async function serve(
 ): Promise<number> {
   let sluice: Sluice;
   try {
-    sluice = await Sluice.create(loaded, { log });
+    sluice = await Sluice.create(loaded, { log, ...(reloadConfig ? { loadConfig: reloadConfig } : {}) });
   } catch (error) {
     return fail(EXIT.usage, error instanceof ConfigError ? `invalid config\n${error.message}` : describe(error));
   }

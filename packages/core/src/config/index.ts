@@ -20,6 +20,7 @@ export {
   type SluiceConfigSchema,
   type StaticUserConfig,
   type TimeoutsConfig,
+  type AdminConfig,
   type TlsFiles,
   type UpstreamConfig,
 } from './schema.js';

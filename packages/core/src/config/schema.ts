@@ -125,6 +125,14 @@ export function createConfigSchema(baseDir: string) {
         })
         .prefault({}),
     ),
+    admin: z
+      .strictObject({
+        listen: listenAddress(),
+        /** Identities in one of these groups may use the admin API (sessions, reload, approvals…). */
+        groups: z.array(nonEmptyString()).min(1).default(['sluice-admins']),
+        tls: tlsFiles.optional(),
+      })
+      .optional(),
     timeouts: optionalSection(
       z
         .strictObject({
@@ -148,3 +156,4 @@ export type OidcConfig = NonNullable<IdentityConfig['oidc']>;
 export type PluginConfig = SluiceConfig['plugins'][number];
 export type LoggingConfig = SluiceConfig['logging'];
 export type TimeoutsConfig = SluiceConfig['timeouts'];
+export type AdminConfig = NonNullable<SluiceConfig['admin']>;

@@ -41,6 +41,17 @@ export class StaticUserStore {
     return this.#users.get(name);
   }
 
+  /**
+   * The credential when `password` is right for `name`; an unknown name costs the same work, so
+   * the time taken does not tell which names exist.
+   */
+  checkPassword(name: string, password: string): StaticCredential | undefined {
+    const credential = this.#users.get(name);
+    if (credential) return credential.verifyPassword(password) ? credential : undefined;
+    deriveScramSha256Verifier(password, this.mockScramSha256(name).salt);
+    return undefined;
+  }
+
   /** A verifier no password matches, stable per user name. */
   mockScramSha256(name: string): ScramSha256Verifier {
     const salt = createHmac('sha256', this.#mockKey).update(name).digest().subarray(0, 16);

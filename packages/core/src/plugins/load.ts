@@ -1,7 +1,7 @@
 // Loads the plugins of the config in order, validating each one's `with:` options first.
 import { describe, ErrorCodes, SluiceError } from '../errors.js';
 import { assertValidPlugin } from '../pipeline.js';
-import type { PluginContext, PluginFactory, SluicePlugin, StandardIssue } from '../plugin.js';
+import type { AdminRoute, PluginContext, PluginFactory, SluicePlugin, StandardIssue } from '../plugin.js';
 import type { ConfigIssue, LoadedConfig } from '../config/index.js';
 import { ConfigError, formatPath } from '../config/index.js';
 import { SqlParsers } from '../sql-analysis.js';
@@ -10,12 +10,21 @@ import { importModule } from './resolve.js';
 export interface LoadedPlugins {
   readonly plugins: SluicePlugin[];
   readonly parsers: SqlParsers;
+  readonly adminRoutes: AdminRoute[];
 }
 
 export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log']): Promise<LoadedPlugins> {
   const plugins: SluicePlugin[] = [];
   const parsers = new SqlParsers();
-  const context: PluginContext = { configDir: loaded.dir, log, registerSqlParser: (parser) => parsers.register(parser) };
+  const adminRoutes: AdminRoute[] = [];
+  const context: PluginContext = {
+    configDir: loaded.dir,
+    log,
+    registerSqlParser: (parser) => parsers.register(parser),
+    registerAdminRoute: (route) => {
+      adminRoutes.push(route);
+    },
+  };
   const issues: ConfigIssue[] = [];
   for (const [index, entry] of loaded.config.plugins.entries()) {
     const where = ['plugins', index];
@@ -47,7 +56,7 @@ export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log'
     await Promise.all(plugins.map((plugin) => plugin.close?.()));
     throw new ConfigError(loaded.file, issues);
   }
-  return { plugins, parsers };
+  return { plugins, parsers, adminRoutes };
 }
 
 async function importFactory(use: string, configDir: string): Promise<PluginFactory> {
