@@ -17,7 +17,7 @@ export interface UpstreamTarget {
   readonly password?: string;
   readonly database?: string;
   readonly tls: UpstreamTlsMode;
-  /** CA bundle for verify-full; the system roots when absent. */
+  /** CA bundle for verify-full; Node's bundled Mozilla roots when absent. */
   readonly ca?: Buffer;
   readonly connectTimeoutMs: number;
 }

@@ -1,6 +1,6 @@
 // The server-facing login: TCP, TLS per mode, startup, authentication, and the session parameters the server reports.
 import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { UpstreamTarget } from '@sluice/core';
 import { serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
@@ -28,6 +28,8 @@ export class UpstreamError extends Error {
   constructor(
     message: string,
     readonly serverError?: { code: string; message: string; severity: string },
+    /** The TLS handshake failed, or the server refused a login made over TLS: `prefer` may try again without TLS. */
+    readonly failedOverTls = false,
   ) {
     super(message);
     this.name = 'UpstreamError';
@@ -35,17 +37,45 @@ export class UpstreamError extends Error {
 }
 
 export async function loginUpstream(target: UpstreamTarget, parameters: ReadonlyMap<string, string>): Promise<UpstreamLogin> {
-  let socket: Socket | TLSSocket = await connectTcp(target);
+  if (target.tls !== 'prefer') return attemptLogin(target, parameters, target.tls !== 'disable');
   try {
-    if (target.tls !== 'disable') socket = await negotiateTls(socket, target);
+    return await attemptLogin(target, parameters, true);
+  } catch (error) {
+    // Like libpq's sslmode=prefer: once more without TLS, e.g. for a role that pg_hba.conf allows only as hostnossl.
+    if (!(error instanceof UpstreamError && error.failedOverTls)) throw error;
+    return attemptLogin(target, parameters, false);
+  }
+}
+
+async function attemptLogin(target: UpstreamTarget, parameters: ReadonlyMap<string, string>, requestTls: boolean): Promise<UpstreamLogin> {
+  const plain = await connectTcp(target);
+  let socket: Socket | TLSSocket = plain;
+  // A server that accepts the connection and then says nothing must not hold the session forever.
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => {
+      reject(new UpstreamError(`the database server at ${target.host}:${target.port} did not complete the login within ${target.connectTimeoutMs} ms`));
+    }, target.connectTimeoutMs);
+  });
+  const login = async (): Promise<UpstreamLogin> => {
+    if (requestTls) socket = await negotiateTls(plain, target);
     const reader = new SocketReader(socket, MAX_MESSAGE);
     socket.write(startupMessage(target, parameters));
-    const login = await authenticate(reader, socket, target);
-    return { socket, ...login, leftover: reader.detach() };
+    const result = await authenticate(reader, socket, target);
+    return { socket, ...result, leftover: reader.detach() };
+  };
+  try {
+    return await Promise.race([login(), deadline]);
   } catch (error) {
     socket.destroy();
+    plain.destroy();
     if (error instanceof SocketClosedError) throw new UpstreamError('the database server closed the connection during login');
+    if (error instanceof UpstreamError && error.serverError && socket !== plain) {
+      throw new UpstreamError(error.message, error.serverError, true);
+    }
     throw error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -79,7 +109,10 @@ async function negotiateTls(socket: Socket, target: UpstreamTarget): Promise<Soc
   const verify = target.tls === 'verify-full';
   const tlsSocket = tlsConnect({
     socket,
+    // SNI carries host names only.
     ...(isIP(target.host) ? {} : { servername: target.host }),
+    // Without a servername Node checks the certificate against "localhost", not the IP address we connected to.
+    checkServerIdentity: (_name, certificate) => checkServerIdentity(target.host, certificate),
     rejectUnauthorized: verify,
     ...(target.ca === undefined ? {} : { ca: target.ca }),
   });
@@ -88,7 +121,7 @@ async function negotiateTls(socket: Socket, target: UpstreamTarget): Promise<Soc
       tlsSocket.removeAllListeners('error');
       resolve();
     });
-    tlsSocket.once('error', (error) => reject(new UpstreamError(`TLS with the database server failed: ${error.message}`)));
+    tlsSocket.once('error', (error) => reject(new UpstreamError(`TLS with the database server failed: ${error.message}`, undefined, true)));
   });
   return tlsSocket;
 }
@@ -171,19 +204,24 @@ async function authenticate(reader: SocketReader, socket: Socket | TLSSocket, ta
       case 'authenticationSASL': {
         const mechanisms = (message as unknown as { mechanisms: string[] }).mechanisms;
         const certificate = 'getPeerCertificate' in socket ? socket.getPeerCertificate()?.raw : undefined;
-        scram = new ScramClientExchange({ password: password(), mechanisms, ...(certificate ? { serverCertificateDer: certificate } : {}) });
-        socket.write(serialize.sendSASLInitialResponseMessage(scram.mechanism, scram.clientFirst().toString('utf8')));
+        const exchange = scramStep(
+          () => new ScramClientExchange({ password: password(), mechanisms, ...(certificate ? { serverCertificateDer: certificate } : {}) }),
+        );
+        scram = exchange;
+        socket.write(serialize.sendSASLInitialResponseMessage(exchange.mechanism, scramStep(() => exchange.clientFirst()).toString('utf8')));
         break;
       }
       case 'authenticationSASLContinue': {
-        if (!scram) throw new UpstreamError('the database server continued a SASL exchange that never started');
+        const exchange = scram;
+        if (!exchange) throw new UpstreamError('the database server continued a SASL exchange that never started');
         const data = Buffer.from((message as unknown as { data: string }).data, 'utf8');
-        socket.write(serialize.sendSCRAMClientFinalMessage(scram.serverFirst(data).toString('utf8')));
+        socket.write(serialize.sendSCRAMClientFinalMessage(scramStep(() => exchange.serverFirst(data)).toString('utf8')));
         break;
       }
       case 'authenticationSASLFinal': {
-        if (!scram) throw new UpstreamError('the database server finished a SASL exchange that never started');
-        scram.serverFinal(Buffer.from((message as unknown as { data: string }).data, 'utf8'));
+        const exchange = scram;
+        if (!exchange) throw new UpstreamError('the database server finished a SASL exchange that never started');
+        scramStep(() => exchange.serverFinal(Buffer.from((message as unknown as { data: string }).data, 'utf8')));
         break;
       }
       case 'error': {
@@ -197,6 +235,16 @@ async function authenticate(reader: SocketReader, socket: Socket | TLSSocket, ta
       default:
         throw new UpstreamError(`the database server asked for an authentication method Sluice does not support (${message.name})`);
     }
+  }
+}
+
+/** Runs one step of the SCRAM exchange; its errors (which never carry the password) become login errors. */
+function scramStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof UpstreamError) throw error;
+    throw new UpstreamError(`the SCRAM exchange with the database server failed: ${(error as Error).message}`);
   }
 }
 
