@@ -267,6 +267,9 @@ export class PostgresConnection implements DriverConnection {
     }, login.transactionStatus);
     this.#upstream.on('error', () => undefined);
     this.#upstream.on('close', () => this.#upstreamClosed());
+    // A client that leaves while its statement waits (held for approval, a slow plugin) ends the
+    // session at once: onDisconnect runs, pending approvals are cancelled, nothing is sent upstream.
+    this.#client.once('close', () => this.#clientGone());
     this.#upstream.resume();
     this.#state = State.Ready;
     if (login.leftover.length > 0) this.#relay.fromServer(login.leftover);
@@ -274,6 +277,14 @@ export class PostgresConnection implements DriverConnection {
 
   #closeIfDrained(): void {
     if (this.#drainMessage !== undefined && this.#relay?.quiescent) this.terminate('shutdown', this.#drainMessage);
+  }
+
+  #clientGone(): void {
+    if (this.#state !== State.Ready) return;
+    this.#state = State.Closing;
+    this.#endReason = 'client';
+    this.#upstream?.end();
+    void this.#runtime?.end({ reason: 'client' });
   }
 
   #upstreamClosed(): void {

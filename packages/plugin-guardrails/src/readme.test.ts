@@ -1,0 +1,31 @@
+// Every YAML example in the README is a valid config for this plugin.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseConfigText } from '@sluice/core';
+import { describe, expect, it } from 'vitest';
+import { optionsSchema } from './options.js';
+import { compilePolicy } from './policy.js';
+
+const README = fileURLToPath(new URL('../README.md', import.meta.url));
+const examples = [...readFileSync(README, 'utf8').matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1]!);
+
+const LISTENER = `listeners:
+  - { name: pg-prod, dialect: postgres, listen: 127.0.0.1:6432, environment: prod, upstream: { host: 127.0.0.1, port: 5432, user: app } }
+`;
+
+describe('README examples', () => {
+  it('there are some', () => {
+    expect(examples.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(examples.map((example, index) => [index, example] as const))('example %i is valid config', (_index, example) => {
+    const loaded = parseConfigText(`${LISTENER}${example}`, {
+      file: README,
+      env: { SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', HOOK_TOKEN: 'token' },
+    });
+    const entries = loaded.config.plugins.filter((plugin) => plugin.use === '@sluice/plugin-guardrails');
+    expect(entries).toHaveLength(1);
+    const options = optionsSchema.parse(entries[0]!.with ?? {});
+    expect(compilePolicy(options).rules.length).toBeGreaterThan(0);
+  });
+});
