@@ -1,5 +1,6 @@
 // The guardrails plugin object: judges each statement in onQuery, holds it for approval, flags dry-run findings.
-import type { Decision, PluginLogger, QueryEvent, Session, SluicePlugin } from '@sluice/core';
+import type { Decision, PluginContext, PluginLogger, QueryEvent, Session, SluicePlugin } from '@sluice/core';
+import { approvalRoutes } from './approvals/admin-routes.js';
 import { ApprovalEngine, type HoldingRule } from './approvals/engine.js';
 import { WebhookNotifier } from './approvals/notifier.js';
 import { attachApprovals } from './approvals/registry.js';
@@ -13,6 +14,8 @@ import { compilePolicy, type CompiledRule, type Policy } from './policy.js';
 
 export interface GuardrailsDependencies {
   readonly log: PluginLogger;
+  /** Mounts the approvals endpoints on the admin API. */
+  readonly registerAdminRoute?: PluginContext['registerAdminRoute'];
   /** The clock for time windows and approvals (tests). */
   readonly now?: () => Date;
 }
@@ -53,6 +56,8 @@ export function createGuardrails(options: GuardrailsOptions, deps: GuardrailsDep
       notifier.notify(event);
     },
   });
+
+  for (const route of approvalRoutes(engine)) deps.registerAdminRoute?.(route);
 
   const plugin: SluicePlugin = {
     name: PLUGIN_NAME,

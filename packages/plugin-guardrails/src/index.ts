@@ -13,7 +13,7 @@ const factory = definePlugin<GuardrailsOptions>(async (options, context) => {
     throw new GuardrailsError(`cannot load the SQL parsers: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   for (const parser of parsers) context.registerSqlParser(parser);
-  return createGuardrails(options, { log: context.log });
+  return createGuardrails(options, { log: context.log, registerAdminRoute: (route) => context.registerAdminRoute(route) });
 });
 factory.optionsSchema = optionsSchema;
 
@@ -24,3 +24,5 @@ export { PRESETS, PRESET_NAMES, type PresetName } from './presets.js';
 export { APPROVALS, approvalsOf } from './approvals/registry.js';
 export type { ApprovalEvent, ApprovalEventType, ApprovalsApi, DecideFailure, DecideResult, PendingApproval, Verdict } from './approvals/types.js';
 export { GuardrailsError, PLUGIN_NAME } from './errors.js';
+export { runCli } from './cli.js';
+export { approvalRoutes } from './approvals/admin-routes.js';

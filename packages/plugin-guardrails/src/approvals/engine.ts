@@ -134,27 +134,33 @@ export class ApprovalEngine implements ApprovalsApi {
         ? { ok: false, code: 'not_pending', message: `approval ${id} is no longer pending: ${ENDINGS[finished]}` }
         : { ok: false, code: 'not_found', message: `approval ${id} does not exist` };
     }
-    const own = isSameIdentity(entry.requester, approver);
-    if (own && verdict === 'approve') {
-      return { ok: false, code: 'self_approval', message: `${approver.name} requested approval ${id} and cannot approve it` };
-    }
-    // The requester may always withdraw their own statement; anyone else must be an approver of every holding rule.
-    if (!own) {
-      const refusing = entry.rules.find((rule) => rule.approvers.length > 0 && !rule.approvers.some((group) => approver.groups.includes(group)));
-      if (refusing) {
-        return {
-          ok: false,
-          code: 'not_approver',
-          message: `${approver.name} may not decide approval ${id}: rule ${refusing.name} needs a member of ${refusing.approvers.join(', ')}`,
-        };
-      }
-    }
+    const refusal = this.#refusal(entry, approver, verdict);
+    if (refusal) return { ok: false, ...refusal, message: refusal.message.replace('{id}', id) };
     const outcome: ApprovalOutcome =
       verdict === 'approve'
         ? { verdict: 'approved', approver }
         : { verdict: 'denied', approver, reason: `approval ${id} was denied by ${approver.name}${comment ? `: ${comment}` : ''}` };
     this.#finish(id, outcome, comment);
     return { ok: true, verdict, approval: entry.pending };
+  }
+
+  /** Whether `identity` may approve the pending statement `id` (the console shows buttons only then). */
+  mayApprove(id: string, identity: Identity): boolean {
+    const entry = this.#pending.get(id);
+    return entry !== undefined && this.#refusal(entry, identity, 'approve') === undefined;
+  }
+
+  #refusal(entry: Entry, approver: Identity, verdict: Verdict): { code: 'self_approval' | 'not_approver'; message: string } | undefined {
+    const own = isSameIdentity(entry.requester, approver);
+    if (own && verdict === 'approve') {
+      return { code: 'self_approval', message: `${approver.name} requested approval {id} and cannot approve it` };
+    }
+    // The requester may always withdraw their own statement; anyone else must be an approver of every holding rule.
+    if (own) return undefined;
+    const refusing = entry.rules.find((rule) => rule.approvers.length > 0 && !rule.approvers.some((group) => approver.groups.includes(group)));
+    return refusing
+      ? { code: 'not_approver', message: `${approver.name} may not decide approval {id}: rule ${refusing.name} needs a member of ${refusing.approvers.join(', ')}` }
+      : undefined;
   }
 
   /** Ends a pending approval nobody will wait for (the client went away). */

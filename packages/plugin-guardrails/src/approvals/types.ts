@@ -55,6 +55,8 @@ export interface ApprovalsApi {
   /** Pending approvals, oldest first. */
   list(): PendingApproval[];
   get(id: string): PendingApproval | undefined;
+  /** Whether `identity` may approve it: not the requester, and in the approver groups of every holding rule. */
+  mayApprove(id: string, identity: Identity): boolean;
   /**
    * Approves or denies a pending statement. Refused when the approver is the requester (for an
    * approval) or is not in the approver groups of every rule that held it.

@@ -1,0 +1,99 @@
+// Held statements decided through the admin API and `sluice approvals`, by a real approver, for a real client.
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { CLI, run } from './helpers/processes.js';
+import { postgresListener, startSluice, type RunningSluice } from './helpers/sluice.js';
+
+let proxy: RunningSluice;
+let adminUrl: string;
+
+beforeAll(async () => {
+  const direct = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await direct.connect();
+  await direct.query('drop table if exists approvals_api_ledger; create table approvals_api_ledger (id int primary key, amount int); insert into approvals_api_ledger values (1, 100)');
+  await direct.end();
+  proxy = await startSluice(`${postgresListener()}
+identity:
+  users:
+    - { name: alice, password: alice-secret-pw, groups: [developers] }
+    - { name: dana, password: dana-secret-pw, groups: [dba] }
+    - { name: eve, password: eve-secret-pw, groups: [analyst] }
+admin:
+  listen: 127.0.0.1:0
+plugins:
+  - use: "@sluice/plugin-guardrails"
+    with:
+      rules:
+        - { name: review-ledger-writes, match: { statement: [update], tables: [approvals_api_ledger] }, action: require_approval, approvers: [dba] }
+`);
+  adminUrl = `http://127.0.0.1:${proxy.sluice.adminAddress()!.port}`;
+});
+afterAll(async () => {
+  await proxy?.stop();
+});
+
+const approvals = (user: string, password: string, ...args: string[]) =>
+  run('node', [CLI, 'approvals', ...args, '--url', adminUrl], { env: { SLUICE_USER: user, SLUICE_PASSWORD: password } });
+
+async function pendingId(): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const listed = await approvals('dana', 'dana-secret-pw', 'list', '--json');
+    const items = JSON.parse(listed.stdout || '[]') as { id: string }[];
+    if (items.length > 0) return items[0]!.id;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no pending approval appeared');
+}
+
+it('holds a statement until an approver approves it with `sluice approvals`, then the client gets its answer', async () => {
+  const client = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'alice', password: 'alice-secret-pw', database: 'postgres' });
+  const notices: string[] = [];
+  client.on('notice', (notice) => notices.push(notice.message ?? ''));
+  await client.connect();
+  const held = client.query('update approvals_api_ledger set amount = amount + 1 where id = 1');
+  const id = await pendingId();
+  expect(notices.join('\n')).toContain(id);
+
+  // The requester sees their request but may not approve it; someone outside the approver groups sees nothing.
+  const own = await fetch(`${adminUrl}/api/approvals`, { headers: { authorization: `Basic ${Buffer.from('alice:alice-secret-pw').toString('base64')}` } });
+  expect(((await own.json()) as { approvals: { can_approve: boolean }[] }).approvals).toMatchObject([{ can_approve: false }]);
+  const selfApproval = await approvals('alice', 'alice-secret-pw', 'approve', id);
+  expect(selfApproval.code).toBe(1);
+  expect(selfApproval.stderr).toContain('403');
+  const outsider = await approvals('eve', 'eve-secret-pw', 'approve', id);
+  expect(outsider.code).toBe(1);
+  expect(outsider.stderr).toContain('needs a member of dba');
+
+  const listed = await approvals('dana', 'dana-secret-pw', 'list');
+  expect(listed.stdout).toMatch(/review-ledger-writes\s+yes/);
+  const approved = await approvals('dana', 'dana-secret-pw', 'approve', id);
+  expect(approved.stderr).toBe('');
+  expect(approved.stdout.trim()).toBe(`approved ${id}`);
+  await expect(held).resolves.toMatchObject({ rowCount: 1 });
+  expect((await client.query('select amount from approvals_api_ledger where id = 1')).rows).toEqual([{ amount: 101 }]);
+
+  // Deciding twice is a conflict.
+  expect((await approvals('dana', 'dana-secret-pw', 'deny', id)).stderr).toContain('409');
+  await client.end();
+});
+
+it('denies the statement when the approver denies it over the API, with their comment', async () => {
+  const client = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'alice', password: 'alice-secret-pw', database: 'postgres' });
+  await client.connect();
+  const held = client.query('update approvals_api_ledger set amount = 0 where id = 1');
+  held.catch(() => undefined); // asserted below; keeps the rejection from counting as unhandled meanwhile
+  const id = await pendingId();
+  const denied = await approvals('dana', 'dana-secret-pw', 'deny', id, '--comment', 'not during the audit');
+  expect(denied.stdout.trim()).toBe(`denied ${id}`);
+  await expect(held).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('not during the audit') });
+  expect((await client.query('select amount from approvals_api_ledger where id = 1')).rows).toEqual([{ amount: 101 }]);
+  await client.end();
+});
+
+it('explains a missing password and an unreachable admin API', async () => {
+  const noPassword = await run('node', [CLI, 'approvals', 'list', '--url', adminUrl], { env: { SLUICE_USER: 'dana', SLUICE_PASSWORD: '' } });
+  expect(noPassword.code).toBe(1);
+  const unreachable = await run('node', [CLI, 'approvals', 'list', '--url', 'http://127.0.0.1:1'], { env: { SLUICE_USER: 'dana', SLUICE_PASSWORD: 'x' } });
+  expect(unreachable.code).toBe(1);
+  expect(unreachable.stderr).toContain('cannot reach the admin API');
+});
