@@ -1,0 +1,31 @@
+// The hash chain: numbering, linking, and the hash formula.
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalJson } from './canonical-json.js';
+import { Chain, GENESIS, recordHash } from './chain.js';
+
+const at = new Date('2025-11-23T05:48:00.000Z');
+
+describe('Chain', () => {
+  it('numbers records from 1 and links each to the hash of the one before', () => {
+    const chain = new Chain(undefined, () => at);
+    const first = chain.append({ event: 'connect', session: 's-1' });
+    const second = chain.append({ event: 'disconnect', session: 's-1' });
+    expect(first.record).toMatchObject({ v: 1, seq: 1, prev: GENESIS, ts: at.toISOString() });
+    expect(second.record).toMatchObject({ seq: 2, prev: first.record.hash });
+    expect(chain.head).toEqual({ seq: 2, hash: second.record.hash });
+  });
+
+  it('hashes prev followed by the canonical JSON of the record without its hash', () => {
+    const { record, line } = new Chain(undefined, () => at).append({ event: 'connect', session: 's-1' });
+    const { hash, ...rest } = record;
+    expect(hash).toBe(createHash('sha256').update(GENESIS + canonicalJson(rest)).digest('hex'));
+    expect(recordHash(record)).toBe(hash);
+    expect(line).toBe(`${canonicalJson(record)}\n`);
+  });
+
+  it('continues from a head read back from a file', () => {
+    const chain = new Chain({ seq: 41, hash: 'a'.repeat(64) }, () => at);
+    expect(chain.append({ event: 'connect' }).record).toMatchObject({ seq: 42, prev: 'a'.repeat(64) });
+  });
+});
