@@ -4,13 +4,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLI, run } from './helpers/processes.js';
 import { postgresListener, startSluice, type RunningSluice } from './helpers/sluice.js';
 
+// Unique per run, so two runs against one server never see each other's rows.
+const LEDGER = `approvals_api_ledger_${process.pid}`;
 let proxy: RunningSluice;
 let adminUrl: string;
 
 beforeAll(async () => {
   const direct = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
   await direct.connect();
-  await direct.query('drop table if exists approvals_api_ledger; create table approvals_api_ledger (id int primary key, amount int); insert into approvals_api_ledger values (1, 100)');
+  await direct.query(`drop table if exists ${LEDGER}; create table ${LEDGER} (id int primary key, amount int); insert into ${LEDGER} values (1, 100)`);
   await direct.end();
   proxy = await startSluice(`${postgresListener()}
 identity:
@@ -24,12 +26,16 @@ plugins:
   - use: "@sluice/plugin-guardrails"
     with:
       rules:
-        - { name: review-ledger-writes, match: { statement: [update], tables: [approvals_api_ledger] }, action: require_approval, approvers: [dba] }
+        - { name: review-ledger-writes, match: { statement: [update], tables: [${LEDGER}] }, action: require_approval, approvers: [dba] }
 `);
   adminUrl = `http://127.0.0.1:${proxy.sluice.adminAddress()!.port}`;
 });
 afterAll(async () => {
   await proxy?.stop();
+  const direct = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await direct.connect();
+  await direct.query(`drop table if exists ${LEDGER}`);
+  await direct.end();
 });
 
 const approvals = (user: string, password: string, ...args: string[]) =>
@@ -45,12 +51,13 @@ async function pendingId(): Promise<string> {
   throw new Error('no pending approval appeared');
 }
 
-it('holds a statement until an approver approves it with `sluice approvals`, then the client gets its answer', async () => {
+it('holds a statement until an approver approves it with `sluice approvals`, then the client gets its answer', { timeout: 120_000 }, async () => {
   const client = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'alice', password: 'alice-secret-pw', database: 'postgres' });
+  client.on('error', () => undefined); // the proxy may end the session at teardown
   const notices: string[] = [];
   client.on('notice', (notice) => notices.push(notice.message ?? ''));
   await client.connect();
-  const held = client.query('update approvals_api_ledger set amount = amount + 1 where id = 1');
+  const held = client.query(`update ${LEDGER} set amount = amount + 1 where id = 1`);
   const id = await pendingId();
   expect(notices.join('\n')).toContain(id);
 
@@ -70,27 +77,28 @@ it('holds a statement until an approver approves it with `sluice approvals`, the
   expect(approved.stderr).toBe('');
   expect(approved.stdout.trim()).toBe(`approved ${id}`);
   await expect(held).resolves.toMatchObject({ rowCount: 1 });
-  expect((await client.query('select amount from approvals_api_ledger where id = 1')).rows).toEqual([{ amount: 101 }]);
+  expect((await client.query(`select amount from ${LEDGER} where id = 1`)).rows).toEqual([{ amount: 101 }]);
 
   // Deciding twice is a conflict.
   expect((await approvals('dana', 'dana-secret-pw', 'deny', id)).stderr).toContain('409');
   await client.end();
 });
 
-it('denies the statement when the approver denies it over the API, with their comment', async () => {
+it('denies the statement when the approver denies it over the API, with their comment', { timeout: 120_000 }, async () => {
   const client = new pg.Client({ host: '127.0.0.1', port: proxy.port, user: 'alice', password: 'alice-secret-pw', database: 'postgres' });
+  client.on('error', () => undefined);
   await client.connect();
-  const held = client.query('update approvals_api_ledger set amount = 0 where id = 1');
+  const held = client.query(`update ${LEDGER} set amount = 0 where id = 1`);
   held.catch(() => undefined); // asserted below; keeps the rejection from counting as unhandled meanwhile
   const id = await pendingId();
   const denied = await approvals('dana', 'dana-secret-pw', 'deny', id, '--comment', 'not during the audit');
   expect(denied.stdout.trim()).toBe(`denied ${id}`);
   await expect(held).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('not during the audit') });
-  expect((await client.query('select amount from approvals_api_ledger where id = 1')).rows).toEqual([{ amount: 101 }]);
+  expect((await client.query(`select amount from ${LEDGER} where id = 1`)).rows).toEqual([{ amount: 101 }]);
   await client.end();
 });
 
-it('explains a missing password and an unreachable admin API', async () => {
+it('explains a missing password and an unreachable admin API', { timeout: 60_000 }, async () => {
   const noPassword = await run('node', [CLI, 'approvals', 'list', '--url', adminUrl], { env: { SLUICE_USER: 'dana', SLUICE_PASSWORD: '' } });
   expect(noPassword.code).toBe(1);
   const unreachable = await run('node', [CLI, 'approvals', 'list', '--url', 'http://127.0.0.1:1'], { env: { SLUICE_USER: 'dana', SLUICE_PASSWORD: 'x' } });

@@ -1,0 +1,36 @@
+// Which statements send rows out as COPY data, past onRow.
+import type { QueryEvent } from '@sluice/core';
+import { describe, expect, it } from 'vitest';
+import { copiesOut } from './copy-out.js';
+
+const query = (sql: string): QueryEvent => ({ sql, dialect: 'postgres', via: 'simple', analysis: () => undefined, annotations: {} });
+
+describe('copiesOut', () => {
+  it.each([
+    'COPY customers TO STDOUT',
+    'copy customers (email, phone) to stdout with (format csv)',
+    "COPY (SELECT * FROM customers WHERE email LIKE '%@x.com' AND id IN (SELECT (id) FROM t)) TO STDOUT WITH CSV HEADER",
+    "copy customers to '/tmp/customers.csv'",
+    "COPY customers TO PROGRAM 'gzip > /tmp/c.gz'",
+    'select 1; copy customers to stdout',
+  ])('%s copies out', (sql) => {
+    expect(copiesOut(query(sql))).toBe(true);
+  });
+
+  it.each([
+    'COPY customers FROM STDIN',
+    "copy customers from '/tmp/in.csv'",
+    "select 'copy customers to stdout'",
+    'select 1 -- copy t to stdout',
+    'select copy_to from t',
+    'select $$copy t to stdout$$',
+    'select * from copy_jobs where target = 1',
+  ])('%s does not', (sql) => {
+    expect(copiesOut(query(sql))).toBe(false);
+  });
+
+  it('trusts a parser that says no statement is a COPY', () => {
+    const q = { ...query('copy t to stdout'), analysis: () => ({ statements: [{ kind: 'select', kinds: ['select'], tables: [], columns: [], functions: [] }] }) } as QueryEvent;
+    expect(copiesOut(q)).toBe(false);
+  });
+});
