@@ -370,3 +370,38 @@ describe('extended query protocol', () => {
     }
   });
 });
+
+describe('errors and notices', () => {
+  const unique = `create unique index if not exists customers_email_unique on ${TABLE} (email)`;
+
+  it('masks values the server echoes in an error detail and in a notice', async () => {
+    await withClient(DIRECT, 'postgres', (client) => client.query(unique));
+    await withClient(open, 'bob', async (client) => {
+      const error = await client.query(`insert into ${TABLE} (id, email) values (999, 'ann.lee@example.com')`).then(
+        () => undefined,
+        (e: { code?: string; detail?: string; message: string }) => e,
+      );
+      expect(error).toMatchObject({ code: '23505' });
+      expect(error!.detail).toContain('Key (email)=(');
+      expect(error!.detail).not.toContain('ann.lee@example.com');
+      expect(error!.detail).toContain('example.com');
+
+      const notices: string[] = [];
+      client.on('notice', (notice) => notices.push(notice.message ?? ''));
+      await client.query(`do $$ begin raise notice 'customer % exists', (select email from ${TABLE} where id = 1); end $$`);
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/^customer .+ exists$/);
+      expect(notices[0]).not.toContain('ann.lee@example.com');
+    });
+  });
+
+  it('shows an unmasked group the message as the server wrote it', async () => {
+    await withClient(configured, 'carol', async (client) => {
+      const error = await client.query(`insert into ${TABLE} (id, email) values (998, 'ann.lee@example.com')`).then(
+        () => undefined,
+        (e: { detail?: string }) => e,
+      );
+      expect(error!.detail).toContain('ann.lee@example.com');
+    });
+  });
+});

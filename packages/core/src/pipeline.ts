@@ -5,17 +5,19 @@ import type {
   ApprovalRequest,
   Decision,
   DisconnectInfo,
+  MessageText,
   QueryEvent,
   RefusedConnection,
   ResultSetInfo,
   ResultSummary,
   Row,
   RowPatch,
+  ServerMessage,
   Session,
   SluicePlugin,
 } from './plugin.js';
 
-const HOOKS = new Set(['name', 'onConnect', 'onQuery', 'onResultSet', 'onRow', 'onResult', 'onDisconnect', 'onRefused', 'close']);
+const HOOKS = new Set(['name', 'onConnect', 'onQuery', 'onResultSet', 'onRow', 'onMessage', 'onResult', 'onDisconnect', 'onRefused', 'close']);
 
 /** Final answer for a statement or a connection, with the plugin that gave it. */
 export type Verdict =
@@ -55,9 +57,10 @@ export function assertValidPlugin(plugin: unknown, source: string): asserts plug
       fail(`(${String(candidate.name)}) ${key} is not a function`);
     }
   }
-  // onRow is on the hot path: an async one would leak unmasked rows while its promise is pending.
-  if (candidate.onRow && candidate.onRow.constructor.name === 'AsyncFunction') {
-    fail(`(${String(candidate.name)}) onRow must be synchronous`);
+  // onRow and onMessage are on the hot path: an async one would leak unmasked values while its promise is pending.
+  for (const hook of ['onRow', 'onMessage'] as const) {
+    const fn = candidate[hook];
+    if (typeof fn === 'function' && fn.constructor.name === 'AsyncFunction') fail(`(${String(candidate.name)}) ${hook} must be synchronous`);
   }
 }
 
@@ -67,6 +70,7 @@ export class Pipeline {
   readonly parsers: SqlParsers;
   readonly #log: PipelineLogger;
   readonly #wantsRows: boolean;
+  readonly #messagePlugins: readonly SluicePlugin[];
 
   constructor(plugins: readonly SluicePlugin[], log: PipelineLogger, parsers = new SqlParsers()) {
     const names = new Set<string>();
@@ -81,6 +85,7 @@ export class Pipeline {
     this.parsers = parsers;
     this.#log = log;
     this.#wantsRows = plugins.some((p) => p.onResultSet !== undefined);
+    this.#messagePlugins = plugins.filter((p) => p.onMessage !== undefined);
   }
 
   /** True when some plugin may ask for rows; drivers skip result-set bookkeeping otherwise. */
@@ -155,6 +160,34 @@ export class Pipeline {
       columns: all ? 'all' : [...columns].sort((a, b) => a - b),
       apply: (row) => applyRowHooks(interested, views, row, info),
     };
+  }
+
+  /** True when some plugin rewrites server messages; drivers decode errors and notices only then. */
+  get wantsMessages(): boolean {
+    return this.#messagePlugins.length > 0;
+  }
+
+  /**
+   * onMessage: sync, chained; returns the rewritten text, or undefined when nothing changed. A
+   * plugin that throws gets the message withheld (a generic text instead): it may have held data.
+   */
+  message(views: SessionViews, message: ServerMessage): MessageText | undefined {
+    let text = message.text;
+    let changed = false;
+    for (const plugin of this.#messagePlugins) {
+      let patch: Partial<MessageText> | undefined | void;
+      try {
+        patch = plugin.onMessage!(views.for(plugin), { ...message, text });
+      } catch (error) {
+        const wrapped = pluginHookError(plugin.name, 'onMessage', error);
+        this.#log.error({ plugin: plugin.name, hook: 'onMessage', error: describe(error) }, wrapped.message);
+        return { message: `sluice: the server's ${message.kind} was withheld because plugin ${plugin.name} failed` };
+      }
+      if (!patch) continue;
+      text = { ...text, ...patch };
+      changed = true;
+    }
+    return changed ? text : undefined;
   }
 
   /** onResult: observe only; errors are logged and never reach the client. */

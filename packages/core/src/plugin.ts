@@ -117,6 +117,25 @@ export interface Row {
  */
 export type RowPatch = readonly (string | null | undefined)[];
 
+/** An error or notice from the server on its way to the client: text a plugin may rewrite (mask). */
+export interface ServerMessage {
+  readonly kind: 'error' | 'notice';
+  /** The statement it belongs to, if any (a notice may arrive between statements). */
+  readonly query?: QueryEvent;
+  /** SQLSTATE or the dialect's error number, as text; never rewritten. */
+  readonly code?: string;
+  readonly text: MessageText;
+}
+
+/** The human-readable parts of a server message. Absent parts were not sent. */
+export interface MessageText {
+  readonly message: string;
+  readonly detail?: string;
+  readonly hint?: string;
+  /** PostgreSQL's context (`W`): where in a function the message arose. */
+  readonly context?: string;
+}
+
 export interface ResultSummary {
   readonly rows: number;
   readonly affected?: number;
@@ -165,6 +184,7 @@ type Awaitable<T> = T | Promise<T>;
  * | onQuery      | async, sequential, stop on deny/hold | `undefined`/allow: go on; deny or hold decides |
  * | onResultSet  | sync, every plugin           | `undefined`: no rows needed; `RowInterest`: decode those columns |
  * | onRow        | sync, sequential, chained    | `undefined`: unchanged; `RowPatch`: replaces values |
+ * | onMessage    | sync, sequential, chained    | `undefined`: unchanged; `Partial<MessageText>`: replaces those parts |
  * | onResult     | sync or async, observe only  | ignored                                              |
  * | onDisconnect | sync or async, observe only  | ignored                                              |
  * | onRefused    | sync or async, observe only  | ignored (a connection that never became a session)   |
@@ -178,6 +198,8 @@ export interface SluicePlugin {
   onQuery?(session: Session, query: QueryEvent): Awaitable<Decision | undefined | void>;
   onResultSet?(session: Session, query: QueryEvent, resultSet: ResultSetInfo): RowInterest | undefined | void;
   onRow?(session: Session, row: Row, resultSet: ResultSetInfo): RowPatch | undefined | void;
+  /** Errors and notices can echo data (`Key (email)=(…) already exists`): masked here like rows. */
+  onMessage?(session: Session, message: ServerMessage): Partial<MessageText> | undefined | void;
   onResult?(session: Session, query: QueryEvent, summary: ResultSummary): Awaitable<void>;
   onDisconnect?(session: Session, info: DisconnectInfo): Awaitable<void>;
   onRefused?(refused: RefusedConnection): Awaitable<void>;

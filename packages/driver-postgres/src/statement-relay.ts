@@ -12,6 +12,7 @@ import { decodeBind, decodeExecute, decodeParse, decodeQuery, decodeTarget, type
 import { ClientCode, ServerCode, SqlState } from './codes.js';
 import { isFramingError, MessageFramer, type Frame } from './framing.js';
 import { affectedRows, dataRowRanges, decodeErrorFields, decodeRowDescription, encodeDataRow, type ColumnDescription } from './results.js';
+import { decodeFields, encodeFields, messageFor } from './message-fields.js';
 import { errorResponse, noticeResponse, type ErrorFields } from './server-messages.js';
 import type { SocketReader } from './socket-reader.js';
 import { MessageWriter } from './writer.js';
@@ -375,6 +376,8 @@ export class StatementRelay {
         return this.#commandEnd(frame, head, tracked);
       case ServerCode.ErrorResponse:
         return this.#error(frame, head);
+      case ServerCode.NoticeResponse:
+        return this.#runtime.wantsMessages ? this.#rewriteMessage(frame, 'notice', tracked) : frame.raw;
       case ServerCode.ReadyForQuery:
         this.#transactionStatus = frame.body[0] ?? TRANSACTION_IDLE;
         while (this.#expected.length > 0) {
@@ -425,7 +428,7 @@ export class StatementRelay {
     return output;
   }
 
-  #error(frame: Frame, head: Expectation | undefined): Buffer {
+  #error(frame: Frame, head: Expectation | undefined): Buffer | null {
     if (!head) return frame.raw;
     let output = frame.raw;
     if (head.kind === 'denied') {
@@ -437,7 +440,20 @@ export class StatementRelay {
     // A simple query ends at ReadyForQuery; in the extended protocol the server skips everything
     // up to Sync after an error, and so do we.
     if (head.kind !== 'query' && !(head.kind === 'denied' && head.mode === 'simple')) this.#skipToSync(head);
+    if (output === frame.raw && this.#runtime.wantsMessages) return this.#rewriteMessage(frame, 'error', 'tracked' in head ? head.tracked : undefined);
     return output;
+  }
+
+  /** Runs onMessage over an error or notice; a message that cannot be decoded is withheld rather than sent unread. */
+  #rewriteMessage(frame: Frame, kind: 'error' | 'notice', tracked: Tracked | undefined): Buffer | null {
+    const fields = decodeFields(frame.body);
+    if (!fields) {
+      const message = `sluice: a malformed ${kind} from the database server was withheld`;
+      return kind === 'error' ? errorResponse({ severity: 'ERROR', code: SqlState.internalError, message }) : null;
+    }
+    const message = messageFor(kind, fields);
+    const text = this.#runtime.message(tracked ? { ...message, query: tracked.query } : message);
+    return text ? encodeFields(frame.code, fields, text) : frame.raw;
   }
 
   /** Drops the expectations the server will not answer after an extended-protocol error. */

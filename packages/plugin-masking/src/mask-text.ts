@@ -28,11 +28,15 @@ export function maskText(text: string, options: MaskTextOptions = {}): string {
   const strategies = { ...DEFAULT_STRATEGIES, ...options.strategies };
   // NULL cannot replace part of a message.
   for (const type of Object.keys(strategies) as SensitiveType[]) if (strategies[type] === 'null') strategies[type] = 'redact';
-  const policy: MaskPolicy = {
+  return maskTextWithPolicy(text, {
     strategies,
     hashKey: options.hashKey ? createHashKey(options.hashKey) : undefined,
     recognizers: { phoneRegions: options.phoneRegions ?? ['US'] },
-  };
+  });
+}
+
+/** maskText with a policy already built (the plugin's own, per environment). */
+export function maskTextWithPolicy(text: string, policy: MaskPolicy): string {
   const masked = text.replace(KEY_DETAIL, (whole, names: string, values: string) => {
     const columns = names.split(',').map((name) => name.trim());
     const parts = splitValues(values, columns.length);

@@ -1,5 +1,6 @@
 // The masking plugin's hooks: plan the columns of each result set, then mask its rows.
-import type { Decision, QueryEvent, ResultSetInfo, Row, RowInterest, RowPatch, Session, SluicePlugin } from '@sluice/core';
+import type { Decision, MessageText, QueryEvent, ResultSetInfo, Row, RowInterest, RowPatch, ServerMessage, Session, SluicePlugin } from '@sluice/core';
+import { maskTextWithPolicy } from './mask-text.js';
 import { copiesOut } from './copy-out.js';
 import { planColumns } from './column-plan.js';
 import type { ParsedOptions } from './options.js';
@@ -66,6 +67,19 @@ export function createMaskingPlugin(options: ParsedOptions): SluicePlugin {
       }
       state.current = { resultSet, masker };
       return { columns: masker.columns };
+    },
+
+    onMessage(session: Session, message: ServerMessage): Partial<MessageText> | undefined {
+      const policy = policyOf(session);
+      if (policy === null || !policy.detect) return undefined;
+      const patch: { -readonly [K in keyof MessageText]?: string } = {};
+      for (const part of ['message', 'detail', 'hint', 'context'] as const) {
+        const text = message.text[part];
+        if (text === undefined) continue;
+        const masked = maskTextWithPolicy(text, policy);
+        if (masked !== text) patch[part] = masked;
+      }
+      return Object.keys(patch).length > 0 ? patch : undefined;
     },
 
     onRow(session: Session, row: Row, resultSet: ResultSetInfo): RowPatch | undefined {

@@ -1,6 +1,6 @@
 // Core's side of one authenticated session: the pipeline calls a driver makes, and the idle timer.
 import type { Logger } from '../logger.js';
-import type { DisconnectInfo, QueryEvent, ResultSetInfo, ResultSummary, Session } from '../plugin.js';
+import type { DisconnectInfo, MessageText, QueryEvent, ResultSetInfo, ResultSummary, ServerMessage, Session } from '../plugin.js';
 import { SessionViews, type Pipeline, type QueryOptions, type RowFilter, type Verdict } from '../pipeline.js';
 
 /** Lets a reload swap the plugin set under running sessions: each call takes the current one. */
@@ -46,6 +46,15 @@ export class SessionRuntime {
 
   get wantsRows(): boolean {
     return this.#pipeline.current.wantsRows;
+  }
+
+  get wantsMessages(): boolean {
+    return this.#pipeline.current.wantsMessages;
+  }
+
+  /** The message text after every onMessage hook; undefined when unchanged. */
+  message(message: ServerMessage): MessageText | undefined {
+    return this.#pipeline.current.message(this.#views, message);
   }
 
   /** A statement as plugins see it, with its lazily computed, cached parse. */
