@@ -3,7 +3,7 @@
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install postgresql-client openssl
+apt_install postgresql-client openssl libpostgresql-jdbc-java python3-psycopg2
 ensure_postgres
 ensure_mariadb
 install_and_build

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The `sluice` command: start, check, demo.
+// The `sluice` command: start, check, demo, login.
 import { parseArgs } from 'node:util';
 import { runCheck } from './cli/check.js';
 import { runDemo } from './cli/demo.js';
+import { runLogin } from './cli/login.js';
 import { EXIT, fail } from './cli/exit.js';
 import { PLUGIN_COMMANDS, runPluginCommand } from './cli/plugin-commands.js';
 import { runStart } from './cli/start.js';
@@ -14,6 +15,7 @@ Usage:
   sluice start -c <file>    run the proxy with a config file
   sluice check -c <file>    validate a config file (exit 2 when invalid)
   sluice demo [--port N]    embedded PostgreSQL with sample data, Sluice in front of it
+  sluice login [-c <file>]  sign in at the OIDC issuer; print the token or write ~/.pgpass (--help)
   sluice audit …            audit trail tools (from @sluice/plugin-audit)
   sluice approvals …        held statements (from @sluice/plugin-guardrails)
   sluice --version
@@ -35,6 +37,8 @@ async function main(argv: string[]): Promise<number> {
       return runStart(configPath(rest));
     case 'check':
       return runCheck(configPath(rest));
+    case 'login':
+      return runLogin(rest);
     case 'demo': {
       const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } }, strict: true });
       return runDemo({ ...(values.port === undefined ? {} : { port: Number(values.port) }) });

@@ -16,6 +16,11 @@ export interface UpstreamTarget {
   readonly user?: string;
   readonly password?: string;
   readonly database?: string;
+  /**
+   * A role to take right after login (upstream.set_role). PostgreSQL: sent as the `role` startup
+   * parameter, so it is the session's default and RESET ROLE comes back to it.
+   */
+  readonly role?: string;
   readonly tls: UpstreamTlsMode;
   /** CA bundle for verify-full; Node's bundled Mozilla roots when absent. */
   readonly ca?: Buffer;
@@ -40,6 +45,36 @@ export interface SessionDetails {
 
 export type BeginResult = { readonly ok: true; readonly session: SessionRuntime } | { readonly ok: false; readonly verdict: Verdict };
 
+/** The upstream login an identity maps to, or why it maps to none (the driver then refuses the login). */
+export type UpstreamMapping = { readonly ok: true; readonly target: UpstreamTarget } | { readonly ok: false; readonly reason: string };
+
+/** A bearer token checked against identity.oidc; `reason` is for the log and never contains the token. */
+export type TokenAuthentication =
+  | { readonly ok: true; readonly identity: Identity; readonly expiresAt?: Date }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Token (OIDC) login for one connection, dialect-neutral: the driver takes the token from its
+ * protocol (a cleartext password, SASL OAUTHBEARER, a FEDAUTH token) and hands it here.
+ */
+export interface TokenLogin {
+  readonly issuer: string;
+  /** The issuer's OpenID discovery document URL (PostgreSQL's OAUTHBEARER error response names it). */
+  readonly discoveryUrl: string;
+  /** Space-separated scopes a client should ask the issuer for. */
+  readonly scope: string;
+  /** Offer SASL OAUTHBEARER to clients that are not static users, instead of asking for the token as a password. */
+  readonly saslOAuthBearer: boolean;
+  /**
+   * Whether this connection may carry a token at all: always over TLS; in plaintext only from a
+   * loopback address when identity.oidc.allow_plaintext_loopback says so. Ask before the client
+   * sends the token, and refuse the login with the reason otherwise.
+   */
+  allowed(clientIsTls: boolean): { readonly ok: true } | { readonly ok: false; readonly reason: string };
+  /** Verifies the token (signature, issuer, audience, expiry, not-before; or introspection). Never throws. */
+  authenticate(token: string): Promise<TokenAuthentication>;
+}
+
 /** Core's side of one accepted connection, handed to the driver. */
 export interface ConnectionContext {
   readonly id: string;
@@ -47,8 +82,10 @@ export interface ConnectionContext {
   readonly client: { readonly address: string; readonly port: number };
   readonly log: Logger;
   readonly users: StaticUserStore;
-  /** The upstream login for an identity. */
-  upstreamFor(identity: Identity, database?: string): UpstreamTarget;
+  /** Token login; absent when the config has no identity.oidc. */
+  readonly oidc?: TokenLogin;
+  /** The upstream login an identity maps to (upstream.user, upstream.by_group, upstream.set_role). */
+  upstreamFor(identity: Identity, database?: string): UpstreamMapping;
   /** Runs onConnect and registers the session; a deny means the driver refuses the login. */
   begin(details: SessionDetails): Promise<BeginResult>;
   /** Reports a connection refused before it became a session (bad password, malformed startup). */

@@ -10,6 +10,9 @@ export type {
   ListenerInfo,
   SessionDetails,
   TerminationReason,
+  TokenAuthentication,
+  TokenLogin,
+  UpstreamMapping,
   UpstreamTarget,
   UpstreamTlsMode,
 } from './driver.js';

@@ -6,8 +6,12 @@ import { AdminServer } from './admin/admin-server.js';
 import { healthRoutes, sessionRoutes, type AdminTarget, type LiveSessionView } from './admin/core-routes.js';
 import type { ListenerConfig, LoadedConfig, TlsFiles } from './config/index.js';
 import { describe, ErrorCodes, SluiceError } from './errors.js';
-import type { ConnectionContext, Driver, ListenerInfo, TerminationReason, UpstreamTarget } from './driver.js';
+import type { ConnectionContext, Driver, ListenerInfo, TerminationReason, UpstreamMapping } from './driver.js';
+import { atTime } from './identity/expiry-timer.js';
+import { OidcVerifier } from './identity/oidc-verifier.js';
 import { StaticUserStore } from './identity/static-users.js';
+import { tokenLoginFor } from './identity/token-login.js';
+import { upstreamLoginFor } from './identity/upstream-mapping.js';
 import { newId } from './ids.js';
 import { Listener } from './lifecycle/listener.js';
 import { SessionRuntime, type PipelineRef } from './lifecycle/session-runtime.js';
@@ -31,6 +35,8 @@ interface Generation {
   readonly pipeline: Pipeline;
   readonly adminRoutes: readonly AdminRoute[];
   readonly users: StaticUserStore;
+  /** Checks OIDC tokens when the config has identity.oidc. */
+  readonly oidc: OidcVerifier | undefined;
   readonly listeners: ReadonlyMap<string, { readonly config: ListenerConfig; readonly info: ListenerInfo }>;
 }
 
@@ -203,12 +209,20 @@ export class Sluice implements PipelineRef {
     const listener = generation.listeners.get(listenerName)!;
     const client = { address: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 };
     const log = this.log.child({ session: id, listener: listenerName, client: `${client.address}:${client.port}` });
+    // Set when a token login succeeds: the moment that token stops being honoured.
+    let tokenExpiresAt: Date | undefined;
+    const oidc = generation.oidc
+      ? tokenLoginFor(generation.oidc, client.address, (expiresAt) => {
+          tokenExpiresAt = expiresAt;
+        })
+      : undefined;
     return {
       id,
       listener: listener.info,
       client,
       log,
       users: generation.users,
+      ...(oidc === undefined ? {} : { oidc }),
       upstreamFor: (identity, database) => this.#upstreamFor(listenerName, identity, database),
       refused: (details) => {
         void this.#generation.pipeline.refused({
@@ -249,24 +263,37 @@ export class Sluice implements PipelineRef {
         this.#sessions.set(id, { session, runtime, terminate: (message) => terminate('terminated', message) });
         log.info({ user: details.identity.name, auth: details.identity.auth, database: details.database }, 'session started');
         void runtime.ended.then(() => this.#sessions.delete(id));
+        if (details.identity.auth === 'oidc' && tokenExpiresAt && generation.oidc?.config.on_expiry === 'end_session') {
+          const cancel = atTime(tokenExpiresAt, () => {
+            log.info({ user: details.identity.name }, 'access token expired: ending the session');
+            terminate('terminated', 'the access token expired');
+          });
+          void runtime.ended.then(cancel);
+        }
         return { ok: true, session: runtime };
       },
     };
   }
 
-  #upstreamFor(listenerName: string, identity: Identity, database: string | undefined): UpstreamTarget {
+  #upstreamFor(listenerName: string, identity: Identity, database: string | undefined): UpstreamMapping {
     const { upstream } = this.#generation.listeners.get(listenerName)!.config;
-    const user = upstream.user ?? identity.name;
+    const mapped = upstreamLoginFor(upstream, identity);
+    if (!mapped.ok) return mapped;
+    const { login } = mapped;
     const db = upstream.database ?? database;
     return {
-      host: upstream.host,
-      port: upstream.port,
-      user,
-      ...(upstream.password === undefined ? {} : { password: upstream.password }),
-      ...(db === undefined ? {} : { database: db }),
-      tls: upstream.tls,
-      ...(upstream.ca === undefined ? {} : { ca: readFileSync(upstream.ca) }),
-      connectTimeoutMs: this.#timeouts(listenerName).connect,
+      ok: true,
+      target: {
+        host: upstream.host,
+        port: upstream.port,
+        ...(login.user === undefined ? {} : { user: login.user }),
+        ...(login.password === undefined ? {} : { password: login.password }),
+        ...(login.role === undefined ? {} : { role: login.role }),
+        ...(db === undefined ? {} : { database: db }),
+        tls: upstream.tls,
+        ...(upstream.ca === undefined ? {} : { ca: readFileSync(upstream.ca) }),
+        connectTimeoutMs: this.#timeouts(listenerName).connect,
+      },
     };
   }
 
@@ -292,7 +319,10 @@ async function buildGeneration(loaded: LoadedConfig, log: Logger): Promise<Gener
   const { plugins, parsers, adminRoutes } = await loadPlugins(loaded, log.child({ component: 'plugins' }));
   const pipeline = new Pipeline(plugins, log, parsers);
   const users = new StaticUserStore(loaded.config.identity.users);
-  return { loaded, pipeline, adminRoutes, users, listeners };
+  const oidcConfig = loaded.config.identity.oidc;
+  const oidc = oidcConfig ? new OidcVerifier(oidcConfig, log.child({ component: 'oidc' })) : undefined;
+  void oidc?.warmUp();
+  return { loaded, pipeline, adminRoutes, users, oidc, listeners };
 }
 
 function secureContext(config: ListenerConfig): SecureContext {

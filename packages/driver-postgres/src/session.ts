@@ -192,26 +192,50 @@ export class PostgresConnection implements DriverConnection {
     const upstreamParameters = new Map([...parameters].filter(([name]) => !name.startsWith('_pq_.')));
     if (startup.minor > 0 || protocolOptions.length > 0) this.#client.write(negotiateProtocolVersion(0, protocolOptions));
 
+    const tls = this.#client instanceof TLSSocket;
     const binding = this.#client instanceof TLSSocket ? channelBindingData(this.#client.getCertificate()) : undefined;
     const auth = await authenticateClient(
-      { reader: this.#reader, write: (message) => this.#client.write(message), ...(binding ? { channelBinding: binding } : {}) },
-      this.#context.users,
+      { reader: this.#reader, write: (message) => this.#client.write(message), tls, ...(binding ? { channelBinding: binding } : {}) },
+      { users: this.#context.users, ...(this.#context.oidc ? { oidc: this.#context.oidc } : {}) },
       user,
     );
     if (!auth.ok) {
-      this.#context.log.info({ user, reason: auth.error.message }, 'client authentication failed');
-      this.#context.refused({ ...this.#claimed, reason: auth.error.message });
+      if (auth.report) {
+        this.#context.log.info({ user, reason: auth.reason }, 'client authentication failed');
+        this.#context.refused({ ...this.#claimed, reason: auth.reason });
+      } else {
+        this.#context.log.debug({ user, reason: auth.reason }, 'client authentication ended early');
+      }
       return this.#fatal(auth.error);
     }
 
     const database = parameters.get('database') ?? user;
-    const target = this.#context.upstreamFor(auth.identity, database);
+    const mapping = this.#context.upstreamFor(auth.identity, database);
+    if (!mapping.ok) {
+      this.#context.log.info({ user, identity: auth.identity.name, reason: mapping.reason }, 'identity maps to no upstream login');
+      this.#context.refused({ ...this.#claimed, reason: mapping.reason });
+      return this.#fatal({ severity: 'FATAL', code: SqlState.invalidAuthorization, message: `sluice: ${mapping.reason}` });
+    }
+    const target = mapping.target;
+    if (target.role !== undefined) {
+      // The mapped role is the session's default (RESET ROLE returns to it); the client may not pick another.
+      const chosen = [...parameters].find(
+        ([name, value]) => name === 'role' || name === 'session_authorization' || (name === 'options' && /\b(role|session_authorization)\b/i.test(value)),
+      )?.[0];
+      if (chosen !== undefined) {
+        const reason = `the startup parameter "${chosen}" may not set the role on a listener with upstream.set_role`;
+        this.#context.refused({ ...this.#claimed, reason });
+        return this.#fatal({ severity: 'FATAL', code: SqlState.invalidAuthorization, message: `sluice: ${reason}` });
+      }
+      upstreamParameters.set('role', target.role);
+    }
+    const upstreamUser = target.role ?? target.user;
     const application = parameters.get('application_name');
     const begun = await this.#context.begin({
       identity: auth.identity,
       database,
       ...(application === undefined ? {} : { application }),
-      ...(target.user === undefined ? {} : { upstreamUser: target.user }),
+      ...(upstreamUser === undefined ? {} : { upstreamUser }),
     });
     if (!begun.ok) {
       const { verdict } = begun;

