@@ -164,13 +164,6 @@ function unavailable(availability: Availability): string | undefined {
  * it.fails test (it starts failing — and so needs attention — the day the bug is fixed).
  */
 const KNOWN_BUGS: Record<string, readonly Configuration[]> = {
-  // BUG: libpq's large-object calls (psql \lo_import/\lo_export/\lo_unlink, psycopg2's conn.lobject) and pgjdbc's
-  // LargeObjectManager send FunctionCall ('F') messages. Sluice answers each with ERROR 42501 "sluice: the function
-  // call protocol is not allowed through the proxy" (packages/driver-postgres/src/statement-relay.ts, the
-  // ClientCode.FunctionCall case of #fromClient), so large objects cannot be used through Sluice at all.
-  'psql large-object': CONFIGURATIONS,
-  'jdbc large-object': CONFIGURATIONS,
-  'psycopg2 large-object': CONFIGURATIONS,
 };
 
 describe(`psql (${psqlHere.ok ? psqlHere.version : 'not installed'})`, () => {

@@ -12,6 +12,7 @@ import { decodeBind, decodeExecute, decodeParse, decodeQuery, decodeTarget, type
 import { ClientCode, ServerCode, SqlState } from './codes.js';
 import { isFramingError, MessageFramer, type Frame } from './framing.js';
 import { affectedRows, dataRowRanges, decodeErrorFields, decodeRowDescription, encodeDataRow, type ColumnDescription } from './results.js';
+import { decodeFunctionCall, functionCallSql } from './function-call.js';
 import { decodeFields, encodeFields, messageFor } from './message-fields.js';
 import { errorResponse, noticeResponse, type ErrorFields } from './server-messages.js';
 import type { SocketReader } from './socket-reader.js';
@@ -156,12 +157,8 @@ export class StatementRelay {
         // Only meaningful after a COPY FROM STDIN the pipeline allowed; the server ignores them otherwise.
         this.#upstream.write(frame.raw);
         return true;
-      case ClientCode.FunctionCall: {
-        // The fast-path call runs a function by OID with no SQL to judge: refused outright.
-        const tracked = this.#track(this.#runtime.newQuery('<function call>', 'simple'), { action: 'deny', reason: 'the function call protocol is not allowed through the proxy' });
-        this.#deny(tracked, 'simple', { severity: 'ERROR', code: SqlState.insufficientPrivilege, message: 'sluice: the function call protocol is not allowed through the proxy' });
-        return true;
-      }
+      case ClientCode.FunctionCall:
+        return this.#functionCall(frame);
       default:
         this.#violation(`invalid frontend message type ${frame.code}`);
         return false;
@@ -190,6 +187,31 @@ export class StatementRelay {
     }
     const tracked = this.#track(statements.length === 1 ? statements[0]! : this.#runtime.newQuery(sql, 'simple'), { action: 'allow' }, startedAt);
     this.#send(frame.raw, { kind: 'query', tracked });
+    return true;
+  }
+
+  /**
+   * The fast-path call runs a function by OID. The large-object functions clients call this way are
+   * judged as the equivalent SQL (`select pg_catalog.lo_open($1, $2)`); any other function is refused.
+   */
+  async #functionCall(frame: Frame): Promise<boolean> {
+    const call = decodeFunctionCall(frame.body);
+    if (!call) return this.#violation('invalid FunctionCall message');
+    if (call.name === undefined) {
+      const reason = `the function call protocol is allowed only for large-object functions (function ${call.functionOid})`;
+      const tracked = this.#track(this.#runtime.newQuery(`<function call ${call.functionOid}>`, 'simple'), { action: 'deny', reason });
+      this.#deny(tracked, 'simple', { severity: 'ERROR', code: SqlState.insufficientPrivilege, message: `sluice: ${reason}` });
+      return true;
+    }
+    const query = this.#runtime.newQuery(functionCallSql({ ...call, name: call.name }), 'execute', call.args);
+    const verdict = await this.#judge(query);
+    if (!this.#host.isOpen()) return false;
+    if (verdict.action === 'deny') {
+      this.#deny(this.#track(query, denial(verdict)), 'simple', deniedError(verdict));
+      return true;
+    }
+    // Answered by FunctionCallResponse and ReadyForQuery, like a simple query.
+    this.#send(frame.raw, { kind: 'query', tracked: this.#track(query, { action: 'allow' }) });
     return true;
   }
 
