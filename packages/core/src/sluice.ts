@@ -141,6 +141,7 @@ export class Sluice implements PipelineRef {
       health: healthRoutes(target),
       current: () => ({
         users: this.#generation.users,
+        ...(this.#generation.oidc ? { verifyBearer: (token: string) => this.#generation.oidc!.verify(token) } : {}),
         adminGroups: this.#generation.loaded.config.admin?.groups ?? config.groups,
         routes: [...coreRoutes, ...this.#generation.adminRoutes],
       }),

@@ -1,11 +1,14 @@
-// Who is calling the admin API: HTTP Basic against the static users; bearer tokens once OIDC is configured.
+// Who is calling the admin API: HTTP Basic against the static users, or an OIDC access token as a bearer token.
 import type { IncomingMessage } from 'node:http';
 import type { StaticUserStore } from '../identity/static-users.js';
 import type { Identity } from '../plugin.js';
 
 export type AdminCaller = { readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: string };
 
-export function authenticateAdmin(request: IncomingMessage, users: StaticUserStore): AdminCaller {
+/** Checks a bearer token against identity.oidc; absent when the config has none. */
+export type BearerVerifier = (token: string) => Promise<{ readonly ok: true; readonly identity: Identity } | { readonly ok: false; readonly reason: string }>;
+
+export async function authenticateAdmin(request: IncomingMessage, users: StaticUserStore, verifyBearer?: BearerVerifier): Promise<AdminCaller> {
   const header = request.headers.authorization;
   if (!header) return { ok: false, reason: 'authentication required' };
   const [scheme, credentials = ''] = header.split(' ', 2);
@@ -16,6 +19,10 @@ export function authenticateAdmin(request: IncomingMessage, users: StaticUserSto
     const user = users.checkPassword(decoded.slice(0, colon), decoded.slice(colon + 1));
     return user ? { ok: true, identity: user.identity } : { ok: false, reason: 'invalid credentials' };
   }
-  if (scheme?.toLowerCase() === 'bearer') return { ok: false, reason: 'bearer tokens need identity.oidc, which this version does not support yet' };
+  if (scheme?.toLowerCase() === 'bearer') {
+    if (!verifyBearer) return { ok: false, reason: 'bearer tokens need identity.oidc in the config' };
+    const verdict = await verifyBearer(credentials);
+    return verdict.ok ? { ok: true, identity: verdict.identity } : { ok: false, reason: `invalid token: ${verdict.reason}` };
+  }
   return { ok: false, reason: `unsupported authorization scheme ${scheme ?? ''}` };
 }

@@ -6,7 +6,7 @@ import type { SecureContext } from 'node:tls';
 import type { Logger } from '../logger.js';
 import type { StaticUserStore } from '../identity/static-users.js';
 import type { AdminResponse, AdminRoute } from '../plugin.js';
-import { authenticateAdmin } from './admin-auth.js';
+import { authenticateAdmin, type BearerVerifier } from './admin-auth.js';
 import { matchRoute } from './route-match.js';
 
 const MAX_BODY = 1 << 20;
@@ -17,7 +17,12 @@ export interface AdminServerOptions {
   readonly tls?: SecureContext;
   readonly log: Logger;
   /** Read per request, so a reload's new users, groups and plugin routes apply at once. */
-  current(): { readonly users: StaticUserStore; readonly adminGroups: readonly string[]; readonly routes: readonly AdminRoute[] };
+  current(): {
+    readonly users: StaticUserStore;
+    readonly verifyBearer?: BearerVerifier;
+    readonly adminGroups: readonly string[];
+    readonly routes: readonly AdminRoute[];
+  };
   /** Served without authentication. */
   readonly health: readonly AdminRoute[];
 }
@@ -60,11 +65,11 @@ export class AdminServer {
     if (health && health !== 'method-not-allowed') {
       return send(response, await health.route.handle({ identity: ANONYMOUS, params: health.params, query: url.searchParams, body: undefined }));
     }
-    const { users, adminGroups, routes } = this.#options.current();
-    const caller = authenticateAdmin(request, users);
+    const { users, verifyBearer, adminGroups, routes } = this.#options.current();
+    const caller = await authenticateAdmin(request, users, verifyBearer);
     if (!caller.ok) {
       this.#options.log.info({ path: url.pathname, reason: caller.reason }, 'admin request refused');
-      response.setHeader('WWW-Authenticate', 'Basic realm="sluice", charset="UTF-8"');
+      response.setHeader('WWW-Authenticate', verifyBearer ? 'Basic realm="sluice", charset="UTF-8", Bearer realm="sluice"' : 'Basic realm="sluice", charset="UTF-8"');
       return send(response, { status: 401, body: { error: caller.reason } });
     }
     const matched = matchRoute(routes, method, url.pathname);
