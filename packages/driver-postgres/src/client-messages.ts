@@ -113,38 +113,50 @@ export function decodeBind(body: Buffer): BindMessage | undefined {
   const portal = reader.next();
   const statement = reader.next();
   if (portal === undefined || statement === undefined) return undefined;
-  let offset = reader.offset;
-  const int16 = () => {
-    if (offset + 2 > body.length) throw new RangeError();
-    const value = body.readInt16BE(offset);
-    offset += 2;
-    return value;
-  };
-  try {
-    const formats = Array.from({ length: nonNegative(int16()) }, int16);
-    const count = nonNegative(int16());
-    if (formats.length > 1 && formats.length !== count) return undefined;
-    const parameters: (string | Uint8Array | null)[] = [];
-    for (let i = 0; i < count; i++) {
-      if (offset + 4 > body.length) return undefined;
-      const length = body.readInt32BE(offset);
-      offset += 4;
-      if (length === -1) {
-        parameters.push(null);
-        continue;
-      }
-      if (length < 0 || offset + length > body.length) return undefined;
-      const binary = (formats.length === 1 ? formats[0] : formats[i]) === 1;
-      const value = body.subarray(offset, offset + length);
-      parameters.push(binary ? Uint8Array.prototype.slice.call(value) : value.toString('utf8'));
-      offset += length;
+  const values = decodeParameterValues(body, reader.offset);
+  if (!values) return undefined;
+  const resultFormats = decodeInt16List(body, values.offset);
+  if (!resultFormats || resultFormats.offset !== body.length) return undefined;
+  return { portal, statement, parameters: values.parameters, resultFormats: resultFormats.values };
+}
+
+/**
+ * Format codes, then parameter values (Bind and FunctionCall share this layout): text values as
+ * strings, binary ones as bytes, NULL as null.
+ */
+export function decodeParameterValues(body: Buffer, start: number): { parameters: (string | Uint8Array | null)[]; offset: number } | undefined {
+  const formats = decodeInt16List(body, start);
+  if (!formats || formats.offset + 2 > body.length) return undefined;
+  const count = body.readInt16BE(formats.offset);
+  let offset = formats.offset + 2;
+  if (count < 0 || (formats.values.length > 1 && formats.values.length !== count)) return undefined;
+  const parameters: (string | Uint8Array | null)[] = [];
+  for (let i = 0; i < count; i++) {
+    if (offset + 4 > body.length) return undefined;
+    const length = body.readInt32BE(offset);
+    offset += 4;
+    if (length === -1) {
+      parameters.push(null);
+      continue;
     }
-    const resultFormats = Array.from({ length: nonNegative(int16()) }, int16);
-    if (offset !== body.length) return undefined;
-    return { portal, statement, parameters, resultFormats };
-  } catch {
-    return undefined;
+    if (length < 0 || offset + length > body.length) return undefined;
+    const binary = (formats.values.length === 1 ? formats.values[0] : formats.values[i]) === 1;
+    const value = body.subarray(offset, offset + length);
+    parameters.push(binary ? Uint8Array.prototype.slice.call(value) : value.toString('utf8'));
+    offset += length;
   }
+  return { parameters, offset };
+}
+
+/** An int16 count followed by that many int16 values. */
+function decodeInt16List(body: Buffer, start: number): { values: number[]; offset: number } | undefined {
+  if (start + 2 > body.length) return undefined;
+  const count = body.readInt16BE(start);
+  const end = start + 2 + count * 2;
+  if (count < 0 || end > body.length) return undefined;
+  const values: number[] = [];
+  for (let i = 0; i < count; i++) values.push(body.readInt16BE(start + 2 + i * 2));
+  return { values, offset: end };
 }
 
 /** Describe ('D') and Close ('C'): 'S' statement or 'P' portal, and its name. */
@@ -163,9 +175,4 @@ export function decodeExecute(body: Buffer): { readonly portal: string; readonly
   const portal = reader.next();
   if (portal === undefined || body.length !== reader.offset + 4) return undefined;
   return { portal, maxRows: body.readInt32BE(reader.offset) };
-}
-
-function nonNegative(count: number): number {
-  if (count < 0) throw new RangeError();
-  return count;
 }
