@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 
 export const USAGE = `node bench/run.mjs [options]
 
-  --quick              short runs (about 5 minutes) to check the suite end to end
+  --quick              short runs (about 9 minutes) to check the suite end to end
   --seconds N          pgbench/sysbench duration of each run (quick 3, full 10; +3 s of login time at 64 clients)
   --rounds N           how many times the whole interleaved pgbench matrix runs (quick 1, full 2)
   --clients 1,8,64     client counts

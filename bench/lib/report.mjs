@@ -201,7 +201,7 @@ ${checkTargets(results)}
 
 ${pgbenchTable(results)}
 
-"proxy CPU µs/tx" is the CPU time (user + system) the proxy process used during the run divided by the transactions. "cores" splits the machine's busy CPU over the run: the proxy, pgbench, the PostgreSQL server with all its backends, and everything else on the machine ("other": work that is not part of the benchmark, e.g. other people's builds and tests on a shared box — when it is large, the numbers are noisy).
+"proxy CPU µs/tx" is the CPU time (user + system) the proxy process used during the run divided by the transactions. "cores" splits the machine's busy CPU over the run: the proxy, pgbench, the PostgreSQL server with all its backends, and everything else on the machine ("other": work that is not part of the benchmark, e.g. other people's builds and tests on a shared box — when it is large, the numbers are noisy; it can come out slightly below 0, about ±0.15, because the parts are read from /proc at slightly different moments).
 
 ## MySQL: sysbench
 

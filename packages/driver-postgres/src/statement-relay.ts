@@ -20,6 +20,8 @@ import { MessageWriter } from './writer.js';
 import { MAX_MESSAGE } from './codes.js';
 
 const TRANSACTION_IDLE = 0x49; // I
+/** Bytes of client messages gathered before they are written even though more are ready (a fast COPY). */
+const OUTBOX_LIMIT = 256 * 1024;
 
 /** One statement as the pipeline saw it, with what its result has shown so far. */
 interface Tracked {
@@ -83,6 +85,9 @@ export class StatementRelay {
   readonly #expected: Expectation[] = [];
   readonly #statements = new Map<string, PreparedStatement>();
   readonly #portals = new Map<string, Portal>();
+  /** Messages for the server, written together when the client has nothing more ready (see #flush). */
+  readonly #outbox: Buffer[] = [];
+  #outboxBytes = 0;
   /** After a denied extended-protocol message, client messages are dropped until Sync, as the server does after an error. */
   #skipUntilSync = false;
   #transactionStatus: number;
@@ -109,10 +114,10 @@ export class StatementRelay {
 
   /** Client to server, until the client terminates or the session closes. */
   async run(): Promise<void> {
-    // Messages are written as they come: while one write is in flight, Node queues the next ones
-    // and sends them together (writev), so a pipelined batch still leaves in few syscalls.
     const upstream = this.#upstream;
     for (;;) {
+      // A pipelined batch (Bind, Execute, Sync…) leaves in one write, once the client has nothing more ready.
+      if (!this.#reader.hasMessage()) this.#flush();
       const frame = await this.#reader.message();
       if (!this.#host.isOpen()) return;
       if (isFramingError(frame)) {
@@ -120,11 +125,13 @@ export class StatementRelay {
         return;
       }
       if (frame.code === ClientCode.Terminate) {
+        this.#flush();
         upstream.end(frame.raw);
         return;
       }
       if (this.#skipUntilSync && frame.code !== ClientCode.Sync) continue;
       if (!(await this.#fromClient(frame))) return;
+      if (this.#outboxBytes > OUTBOX_LIMIT) this.#flush();
       if (upstream.writableLength > 1 << 20) await this.#drained();
     }
   }
@@ -149,13 +156,14 @@ export class StatementRelay {
         this.#send(frame.raw, { kind: 'sync' });
         return true;
       case ClientCode.Flush:
-        this.#upstream.write(frame.raw);
+        this.#queue(frame.raw);
+        this.#flush();
         return true;
       case ClientCode.CopyData:
       case ClientCode.CopyDone:
       case ClientCode.CopyFail:
         // Only meaningful after a COPY FROM STDIN the pipeline allowed; the server ignores them otherwise.
-        this.#upstream.write(frame.raw);
+        this.#queue(frame.raw);
         return true;
       case ClientCode.FunctionCall:
         return this.#functionCall(frame);
@@ -281,6 +289,21 @@ export class StatementRelay {
   }
 
   async #judge(query: QueryEvent): Promise<Verdict> {
+    // Fast verdicts settle within microtasks and the batch keeps growing; a slow one (a held
+    // statement, a plugin doing I/O) must not keep the messages before it from the server.
+    let settled = false;
+    const flushIfSlow = setImmediate(() => {
+      if (!settled) this.#flush();
+    });
+    try {
+      return await this.#decide(query);
+    } finally {
+      settled = true;
+      clearImmediate(flushIfSlow);
+    }
+  }
+
+  #decide(query: QueryEvent): Promise<Verdict> {
     return this.#runtime.query(query, {
       onHold: (approval) => {
         this.#client.write(
@@ -307,7 +330,28 @@ export class StatementRelay {
 
   #send(message: Buffer, expectation: Expectation): void {
     this.#expected.push(expectation);
-    this.#upstream.write(message);
+    this.#queue(message);
+  }
+
+  #queue(message: Buffer): void {
+    this.#outbox.push(message);
+    this.#outboxBytes += message.length;
+  }
+
+  /** Writes the outbox in one go; cork and uncork stay balanced in one tick, so nothing is stranded. */
+  #flush(): void {
+    const outbox = this.#outbox;
+    if (outbox.length === 0) return;
+    const upstream = this.#upstream;
+    if (outbox.length === 1) {
+      upstream.write(outbox[0]!);
+    } else {
+      upstream.cork();
+      for (const message of outbox) upstream.write(message);
+      upstream.uncork();
+    }
+    outbox.length = 0;
+    this.#outboxBytes = 0;
   }
 
   #track(query: QueryEvent, decision: ResultSummary['decision'], startedAt = performance.now()): Tracked {
