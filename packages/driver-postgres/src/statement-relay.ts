@@ -445,6 +445,17 @@ export class StatementRelay {
   }
 
   #description(frame: Frame, head: Expectation | undefined): Buffer | null {
+    // Columns matter only to plugins that read rows: without one, the message passes undecoded.
+    if (!this.#runtime.wantsRows && !(head?.kind === 'describe' && head.hidden)) {
+      if (head?.kind === 'describe') {
+        this.#expected.shift();
+        if (head.target) head.target.describing = false;
+      } else if (head?.kind === 'query' && frame.code === ServerCode.RowDescription) {
+        head.tracked.resultIndex++;
+        head.tracked.filter = undefined;
+      }
+      return frame.raw;
+    }
     const columns = frame.code === ServerCode.RowDescription ? decodeRowDescription(frame.body) : null;
     if (columns === undefined) {
       const detail = 'malformed RowDescription from the database server';
