@@ -3,7 +3,8 @@
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install postgresql-client openssl libpostgresql-jdbc-java python3-psycopg2
+apt_install postgresql-client openssl libpostgresql-jdbc-java python3-psycopg2 \
+  libmariadb-java python3-pymysql freetds-bin chromium
 ensure_postgres
 ensure_mariadb
 install_and_build

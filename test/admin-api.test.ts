@@ -89,6 +89,9 @@ describe('sessions', () => {
     const sessions = body!.sessions as Record<string, unknown>[];
     const mine = sessions.find((s) => (s.client as { application?: string }).application === 'admin-test')!;
     expect(mine).toMatchObject({
+      id: expect.stringMatching(/^s-/),
+      client: { address: '127.0.0.1', port: expect.any(Number), application: 'admin-test' },
+      since: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
       identity: { name: 'bob', groups: ['analyst'], auth: 'password' },
       listener: 'pg-test',
       environment: 'test',

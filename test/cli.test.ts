@@ -147,6 +147,40 @@ describe('sluice start', () => {
     expect(sluice.output()).not.toContain('alice-pw');
   });
 
+  it('reloads through the admin API (POST /api/reload), and refuses a broken file there too', async () => {
+    const admin = `admin:\n  listen: 127.0.0.1:0\n  groups: [dba]\n`;
+    const file = configFile('api-reload.yaml', `${VALID}${admin}`);
+    const ADMIN_LISTENING = /"address":"127\.0\.0\.1:(\d+)","msg":"admin API listening"/;
+    const sluice = startProcess('node', [CLI, 'start', '-c', file], ADMIN_LISTENING, { env: { ALICE_PASSWORD: 'alice-pw' } });
+    children.push(sluice.child);
+    const adminPort = Number(ADMIN_LISTENING.exec(await sluice.started)![1]);
+    const port = Number(LISTENING.exec(sluice.output())![1]);
+    const reload = async () => {
+      const response = await fetch(`http://127.0.0.1:${adminPort}/api/reload`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('alice:alice-pw').toString('base64')}` },
+      });
+      return { status: response.status, body: (await response.json()) as { reloaded: boolean; error?: string } };
+    };
+    const session = new pg.Client({ host: '127.0.0.1', port, user: 'alice', password: 'alice-pw', database: 'postgres' });
+    await session.connect();
+    await session.query('create temp table t (id int)');
+
+    writeFileSync(file, `${VALID}${admin}plugins:\n  - use: ${join(fixtures, 'plugins/deny-drop.js')}\n`);
+    expect(await reload()).toEqual({ status: 200, body: { reloaded: true } });
+    await expect(session.query('drop table t')).rejects.toMatchObject({ code: '42501' });
+
+    writeFileSync(file, `${VALID}${admin}plugins:\n  - use: ./no-such-plugin.js\n`);
+    const refused = await reload();
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatchObject({ reloaded: false, error: expect.stringContaining('no-such-plugin.js') });
+    await expect(session.query('drop table t')).rejects.toMatchObject({ code: '42501' });
+    await session.end();
+    sluice.child.kill('SIGTERM');
+    expect(await sluice.exited).toBe(0);
+    expect(sluice.output()).not.toContain('alice-pw');
+  });
+
   it('exits 2 on an invalid config without starting', async () => {
     const result = await run('node', [CLI, 'start', '-c', configFile('bad-start.yaml', 'listeners: []\n')]);
     expect(result.code).toBe(2);
@@ -174,6 +208,15 @@ describe('sluice demo', () => {
     const result = await psql(port, 'demo', 'demo', 'select count(*) from customers');
     expect(result.stderr).toBe('');
     expect(result.stdout.trim()).toBe('20');
+    // Masking is on with no configuration: the first customer's contact details come back masked.
+    const masked = await psql(port, 'demo', 'demo', 'select email, card_number from customers order by id limit 1');
+    expect(masked.stderr).toBe('');
+    const [email, card] = masked.stdout.trim().split('|');
+    expect(email).toMatch(/^\*+@[\w.-]+$/);
+    expect(card).toMatch(/^[*\s-]+\d{4}$/);
+    // Guardrails are on too: a DELETE without WHERE is refused.
+    const denied = await psql(port, 'demo', 'demo', 'delete from orders');
+    expect(denied.stderr).toContain('no-unbounded-writes');
     demo.child.kill('SIGINT');
     expect(await demo.exited).toBe(0);
   }, 90_000);

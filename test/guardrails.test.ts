@@ -346,7 +346,11 @@ describe('approvals, driven through the exported engine', () => {
     const requested = () => webhookBodies.find((body) => body.event === 'approval.requested' && (body.approval as PendingApproval).id === pending.id);
     await expect.poll(requested).toMatchObject({
       approval: { sql, rule: 'review-payroll-reads', requester: { name: 'alice' } },
-      links: { approve: `https://sluice.example.com/api/approvals/${pending.id}/approve`, deny: `https://sluice.example.com/api/approvals/${pending.id}/deny` },
+      links: {
+        review: `https://sluice.example.com/console/#/approvals?id=${pending.id}`,
+        approve: `https://sluice.example.com/api/approvals/${pending.id}/approve`,
+        deny: `https://sluice.example.com/api/approvals/${pending.id}/deny`,
+      },
     });
     await expect.poll(() => webhookBodies.some((body) => body.event === 'approval.approved' && (body.by as { name: string }).name === 'dana')).toBe(true);
 

@@ -26,6 +26,11 @@ listeners:
     listen: 127.0.0.1:0
     tls: { cert: ${join(dir, 'cert.pem')}, key: ${join(dir, 'key.pem')} }
     upstream: { host: 127.0.0.1, port: 5432, user: postgres, database: postgres, tls: disable }
+  - name: mysql-sso
+    dialect: mysql
+    listen: 127.0.0.1:0
+    tls: { cert: ${join(dir, 'cert.pem')}, key: ${join(dir, 'key.pem')} }
+    upstream: { host: 127.0.0.1, port: 3306, user: root, tls: disable }
 identity:
   oidc:
     issuer: ${issuer.issuer}
@@ -96,6 +101,23 @@ describe('sluice login', () => {
     const psql = await run('psql', ['-X', '-At', '-w', '-h', '127.0.0.1', '-p', String(proxy.port), '-U', 'bob', '-d', 'postgres', '-c', 'select 4'], { env });
     expect(psql.stderr).toBe('');
     expect(psql.stdout.trim()).toBe('4');
+    expect(proxy.logs.filter((line) => line.msg === 'session started').at(-1)).toMatchObject({ user: 'bob', auth: 'oidc' });
+  });
+
+  it('writes a my.cnf [client] group for a MySQL listener, so the mariadb client needs no password', async () => {
+    const mycnf = join(dir, 'my.cnf');
+    writeFileSync(mycnf, '[mysqld]\nport=3306\n');
+    const port = proxy.sluice.addresses().find((address) => address.name === 'mysql-sso')!.port;
+    const result = await login(['-c', configFile, '--listener', 'mysql-sso', '--port', String(port), '--mycnf', '--file', mycnf, '--user', 'bob'], 'bob');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`wrote the token for 127.0.0.1:${port} to the [client] group of ${mycnf}`);
+    const text = readFileSync(mycnf, 'utf8');
+    expect(text).toMatch(/^\[mysqld\]\nport=3306\n\n\[client\]\nhost=127\.0\.0\.1\nport=\d+\nuser=bob\npassword="[\w-]+\.[\w-]+\.[\w-]+"\n\n\[client-mariadb\]\nssl\n$/);
+    expect(statSync(mycnf).mode & 0o777).toBe(0o600);
+
+    const mariadb = await run('mariadb', [`--defaults-file=${mycnf}`, '--batch', '--skip-column-names', '-e', 'select 6 * 7']);
+    expect(mariadb.stderr).toBe('');
+    expect(mariadb.stdout.trim()).toBe('42');
     expect(proxy.logs.filter((line) => line.msg === 'session started').at(-1)).toMatchObject({ user: 'bob', auth: 'oidc' });
   });
 

@@ -132,6 +132,29 @@ describe('upstream.set_role', () => {
     await dba.end();
   });
 
+  it('refuses every statement that would leave the mapped role, and the session goes on in it', async () => {
+    const client = await connectAs('svc-analyst', 'pg-set-role');
+    const attempts = [
+      `set role ${DBA}`,
+      'set role none',
+      `set local role ${DBA}`,
+      'reset session authorization',
+      `set session authorization ${GATEWAY}`,
+      `select set_config('role', '${DBA}', false)`,
+      "select set_config($1, 'x', false)",
+      `do $$ begin execute 'set role ${DBA}'; end $$`,
+      `create function pg_temp.escalate() returns int language sql set role = ${DBA} as 'select 1'`,
+    ];
+    for (const sql of attempts) {
+      const values = sql.includes('$1') ? ['role'] : undefined;
+      await expect(client.query(sql, values), sql).rejects.toMatchObject({ code: '42501', message: expect.stringContaining('upstream.set_role') });
+      expect(await roles(client)).toEqual({ current: ANALYST, session: GATEWAY });
+    }
+    await client.query("select set_config('application_name', 'still-allowed', false)");
+    await client.query('set search_path = public');
+    await client.end();
+  });
+
   it('refuses a client that names its own role in the startup packet', async () => {
     const attempt = connectAs('svc-analyst', 'pg-set-role', { options: `-c role=${DBA}` });
     await expect(attempt).rejects.toMatchObject({ code: '28000', message: expect.stringContaining('"options" may not set the role') });

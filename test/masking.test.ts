@@ -58,7 +58,7 @@ const CLEAR_VALUES = [
 
 let open: RunningSluice; // zero config
 let configured: RunningSluice; // unmasked_groups, hash for emails
-const recorded = () => (globalThis as unknown as { maskingE2E: { user: string; sql: string; rows: number; masked: Record<string, { type: string; count: number }> }[] }).maskingE2E;
+const recorded = () => (globalThis as unknown as { maskingE2E: { user: string; sql: string; rows: number; error?: { code?: string; message: string }; masked: Record<string, { type: string; count: number }> }[] }).maskingE2E;
 
 beforeAll(async () => {
   const direct = new pg.Client(DIRECT);
@@ -242,8 +242,8 @@ describe('zero config, pg client', () => {
     const record = recorded().find((r) => r.sql === sql);
     expect(record?.rows).toBe(53);
     const byColumn = Object.fromEntries(Object.entries(record!.masked).map(([key, value]) => [key.split('.').pop(), { key, ...value }]));
-    // The table part is the driver's table id today (a name once the driver resolves it); expressions have none.
-    for (const column of ['email', 'phone', 'notes', 'profile']) expect(byColumn[column]!.key).toMatch(new RegExp(`^.+\\.${column}$`));
+    // Columns of a table carry its schema-qualified name (the driver looks table OIDs up); expressions have none.
+    for (const column of ['email', 'phone', 'notes', 'profile']) expect(byColumn[column]!.key).toBe(`${TABLE}.${column}`);
     expect(byColumn.shout!.key).toBe('shout');
     expect(record!.masked).toEqual({
       [byColumn.email!.key]: { type: 'email', count: 52 },
@@ -337,22 +337,26 @@ describe('extended query protocol', () => {
     });
   });
 
-  it('masks binary-format text and jsonb values, and withholds sensitive values the driver cannot decode', async () => {
+  it('masks binary-format values of every built-in type, written back in binary as the server would', async () => {
     const sql = `select id, email, profile, date_of_birth, last_ip from ${TABLE} where id = $1`;
-    const rows = await withClient(open, 'bob', async (c) => (await c.query({ text: sql, values: [1], binary: true } as pg.QueryConfig)).rows);
+    const binary = (text: string, values: unknown[]) => ({ text, values, binary: true }) as pg.QueryConfig;
+    const rows = await withClient(open, 'bob', async (c) => (await c.query(binary(sql, [1]))).rows);
     const text = (value: unknown) => (Buffer.isBuffer(value) ? value.toString() : value);
     expect(rows).toHaveLength(1);
     expect(rows[0].id).toBe(1);
     expect(text(rows[0].email)).toBe('****@example.com');
     expect(JSON.stringify(rows[0].profile)).not.toContain('ann.lee@example.com');
-    // Binary date and inet values reach plugins undecoded: masking fails closed with NULL (see README).
-    expect(rows[0].date_of_birth).toBeNull();
-    expect(rows[0].last_ip).toBeNull();
+    // The masks of the text-format test, as the server itself sends those values in binary.
+    const expected = await withClient(DIRECT, 'postgres', async (c) =>
+      (await c.query(binary(`select $1::date as date_of_birth, $2::inet as last_ip`, ['1987-01-01', '203.0.113.0']))).rows[0],
+    );
+    expect(rows[0].date_of_birth).toEqual(expected.date_of_birth);
+    expect(rows[0].last_ip).toEqual(expected.last_ip);
     // Parse and Execute are two statements for the plugins; the rows and the counts belong to the Execute.
     const record = recorded().findLast((r) => r.sql === sql && r.rows === 1);
     expect(Object.entries(record!.masked).filter(([key]) => key.endsWith('.date_of_birth') || key.endsWith('.last_ip')).map(([, v]) => v)).toEqual([
-      { type: 'unreadable', count: 1 },
-      { type: 'unreadable', count: 1 },
+      { type: 'dob', count: 1 },
+      { type: 'ip', count: 1 },
     ]);
   });
 
@@ -393,6 +397,14 @@ describe('errors and notices', () => {
       expect(notices[0]).toMatch(/^customer .+ exists$/);
       expect(notices[0]).not.toContain('ann.lee@example.com');
     });
+  });
+
+  it('reports the masked error text in the statement summary, as the client saw it', async () => {
+    const sql = "select 'ann.lee@example.com'::int";
+    const message = await withClient(open, 'bob', (client) => client.query(sql).then(() => '', (e: Error) => e.message));
+    expect(message).toMatch(/^invalid input syntax for type integer: ".+"$/);
+    expect(message).not.toContain('ann.lee@example.com');
+    await expect.poll(() => recorded().find((r) => r.sql === sql)?.error).toEqual({ code: '22P02', message });
   });
 
   it('shows an unmasked group the message as the server wrote it', async () => {

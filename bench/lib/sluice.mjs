@@ -93,9 +93,9 @@ function configText({ port, server, credentials, plugins, workDir, mysql }) {
 
 /**
  * Starts `node packages/core/dist/cli.js start -c <config>` and waits for its port.
- * `nodeArgs` (e.g. --cpu-prof) go before the script. Returns { port, pid, stop(), configFile, workDir }.
+ * `nodeArgs` (e.g. --cpu-prof) go before the script; `wrapper` (e.g. valgrind and its options) before node. Returns { port, pid, stop(), configFile, workDir }.
  */
-export async function startSluice({ name, server, credentials, plugins, runDir, nodeArgs = [], mysql, workers = 1 }) {
+export async function startSluice({ name, server, credentials, plugins, runDir, nodeArgs = [], mysql, workers = 1, wrapper = [], readyTimeoutMs = 30_000 }) {
   const workDir = join(runDir, name);
   mkdirSync(workDir, { recursive: true });
   const port = await freePort();
@@ -111,11 +111,12 @@ export async function startSluice({ name, server, credentials, plugins, runDir, 
   const configFile = configFiles[0];
   const log = createWriteStream(join(workDir, 'sluice.log'));
   const args = workers === 1 ? [...nodeArgs, CLI, 'start', '-c', configFile] : [...nodeArgs, CLUSTER, ...configFiles];
-  const handle = startProcess(process.execPath, args, { cwd: REPO, logStream: log });
+  // `wrapper` runs node under another program (valgrind): its pid is then node's own.
+  const handle = wrapper.length > 0 ? startProcess(wrapper[0], [...wrapper.slice(1), process.execPath, ...args], { cwd: REPO, logStream: log }) : startProcess(process.execPath, args, { cwd: REPO, logStream: log });
   let alive = true;
   handle.exited.then(() => (alive = false));
   try {
-    await waitForPort(port, 30_000, () => alive);
+    await waitForPort(port, readyTimeoutMs, () => alive);
   } catch (error) {
     throw new Error(`${error.message}\n${handle.output().slice(-3000)}`);
   }

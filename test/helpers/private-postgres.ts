@@ -181,7 +181,7 @@ async function runAs(owner: { uid: number; gid: number } | undefined, command: s
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -263,7 +263,7 @@ function quoteLiteral(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-interface Certificates {
+export interface Certificates {
   readonly caFile: string;
   readonly otherCaFile: string;
   readonly serverCertFile: string;
@@ -273,7 +273,7 @@ interface Certificates {
 }
 
 /** Two self-signed CAs (P-256 keys, fast to make); the first signs the server's certificate, the second an impostor's. */
-async function makeCertificates(directory: string, owner: { uid: number; gid: number } | undefined): Promise<Certificates> {
+export async function makeCertificates(directory: string, owner: { uid: number; gid: number } | undefined): Promise<Certificates> {
   await mkdir(directory);
   const file = (name: string) => join(directory, name);
   await writeFile(

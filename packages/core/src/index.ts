@@ -17,9 +17,10 @@ export type {
   UpstreamTlsMode,
 } from './driver.js';
 export { Pipeline, SessionViews, assertValidPlugin, type QueryOptions, type RowFilter, type Verdict } from './pipeline.js';
-export { SessionRuntime, type PipelineRef } from './lifecycle/session-runtime.js';
+export { SessionRuntime, type PipelineRef, type SessionObserver } from './lifecycle/session-runtime.js';
+export type { MetricCounter, MetricGauge, MetricHistogram, MetricLabels, PluginMetrics } from './metrics/plugin-metrics.js';
 export { Sluice, type LiveSession, type SluiceOptions } from './sluice.js';
-export { StaticUserStore, type StaticCredential, type StaticUser } from './identity/static-users.js';
+export { StaticUserStore, type MysqlScrambleSecrets, type StaticCredential, type StaticUser } from './identity/static-users.js';
 export {
   deriveScramSha256Verifier,
   formatScramSha256Verifier,

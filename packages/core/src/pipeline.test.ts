@@ -250,6 +250,21 @@ describe('onQuery', () => {
     expect(later).not.toHaveBeenCalled();
   });
 
+  it('lets every plugin observe a hold when it is requested and when it is decided', async () => {
+    const approval = pendingApproval('ap-9');
+    const seen: unknown[] = [];
+    const observer = (name: string): SluicePlugin => ({ name, onApproval: (_session, query, event) => void seen.push([name, query.sql, event]) });
+    const { pipeline, views } = setup(observer('audit'), { name: 'approvals', onQuery: () => ({ action: 'hold', approval: approval.request }) }, observer('after'));
+    const verdict = pipeline.query(views, makeQuery('DELETE FROM orders'));
+    await flush();
+    const requested = { id: 'ap-9', stage: 'requested', plugin: 'approvals', rule: 'prod-writes', reason: 'production writes need approval' };
+    expect(seen).toEqual([['audit', 'DELETE FROM orders', requested], ['after', 'DELETE FROM orders', requested]]);
+    approval.decide({ action: 'deny', reason: 'refused by bob', rule: 'prod-writes' });
+    await verdict;
+    const decided = { id: 'ap-9', stage: 'decided', plugin: 'approvals', rule: 'prod-writes', reason: 'refused by bob', action: 'deny' };
+    expect(seen.slice(2)).toEqual([['audit', 'DELETE FROM orders', decided], ['after', 'DELETE FROM orders', decided]]);
+  });
+
   it('denies when the approval wait itself fails', async () => {
     const approval = pendingApproval();
     const { pipeline, views, log } = setup({ name: 'approvals', onQuery: () => ({ action: 'hold', approval: approval.request }) });
@@ -280,6 +295,60 @@ describe('onQuery', () => {
     );
     await pipeline.query(views, makeQuery());
     expect(seen).toEqual([{ rule: 'r', reason: 'dry run' }]);
+  });
+});
+
+describe('judge: onQuery without a promise when no hook needs one', () => {
+  it('answers synchronously when every hook does', () => {
+    const calls: string[] = [];
+    const { pipeline, views } = setup(
+      { name: 'a', onQuery: () => void calls.push('a') },
+      { name: 'b', onQuery: () => (calls.push('b'), { action: 'allow' }) },
+    );
+    expect(pipeline.judge(views, makeQuery())).toEqual({ action: 'allow' });
+    expect(calls).toEqual(['a', 'b']);
+  });
+
+  it('denies synchronously, naming the plugin; a throw denies too', () => {
+    const later = vi.fn();
+    const denying = setup({ name: 'guard', onQuery: () => ({ action: 'deny', reason: 'no', rule: 'r1' }) }, { name: 'later', onQuery: later });
+    expect(denying.pipeline.judge(denying.views, makeQuery())).toEqual({ action: 'deny', reason: 'no', rule: 'r1', plugin: 'guard' });
+    expect(later).not.toHaveBeenCalled();
+    const throwing = setup({ name: 'flaky', onQuery: () => { throw new Error('boom'); } });
+    expect(throwing.pipeline.judge(throwing.views, makeQuery())).toEqual({ action: 'deny', reason: 'plugin flaky failed', plugin: 'flaky' });
+  });
+
+  it('switches to a promise at the first async hook and keeps the order of the rest', async () => {
+    const calls: string[] = [];
+    const { pipeline, views } = setup(
+      { name: 'sync', onQuery: () => void calls.push('sync') },
+      { name: 'async', onQuery: async () => void calls.push('async') },
+      { name: 'after', onQuery: () => ({ action: 'deny', reason: `after ${calls.push('after')}` }) },
+    );
+    const verdict = pipeline.judge(views, makeQuery());
+    expect(verdict).toBeInstanceOf(Promise);
+    expect(calls).toEqual(['sync', 'async']);
+    expect(await verdict).toEqual({ action: 'deny', reason: 'after 3', plugin: 'after' });
+  });
+
+  it('denies when an async hook rejects', async () => {
+    const { pipeline, views } = setup({ name: 'flaky', onQuery: async () => { throw new Error('later'); } });
+    expect(await pipeline.judge(views, makeQuery())).toEqual({ action: 'deny', reason: 'plugin flaky failed', plugin: 'flaky' });
+  });
+
+  it('waits for a synchronous hold, then runs the later hooks', async () => {
+    const { request, decide } = pendingApproval();
+    const later = vi.fn();
+    const onHold = vi.fn();
+    const { pipeline, views } = setup({ name: 'holder', onQuery: () => ({ action: 'hold', approval: request }) }, { name: 'later', onQuery: later });
+    const verdict = pipeline.judge(views, makeQuery(), { onHold });
+    expect(verdict).toBeInstanceOf(Promise);
+    await flush();
+    expect(onHold).toHaveBeenCalledWith(request, 'holder');
+    expect(later).not.toHaveBeenCalled();
+    decide({ action: 'allow' });
+    expect(await verdict).toEqual({ action: 'allow' });
+    expect(later).toHaveBeenCalledTimes(1);
   });
 });
 

@@ -2,6 +2,7 @@
 import { describe, ErrorCodes, pluginHookError, SluiceError } from './errors.js';
 import { SqlParsers } from './sql-analysis.js';
 import type {
+  ApprovalEvent,
   ApprovalRequest,
   Decision,
   DisconnectInfo,
@@ -11,18 +12,27 @@ import type {
   ResultSetInfo,
   ResultSummary,
   Row,
+  RowInterest,
   RowPatch,
   ServerMessage,
   Session,
   SluicePlugin,
 } from './plugin.js';
 
-const HOOKS = new Set(['name', 'onConnect', 'onQuery', 'onResultSet', 'onRow', 'onMessage', 'onResult', 'onDisconnect', 'onRefused', 'close']);
+const HOOKS = new Set(['name', 'onConnect', 'onQuery', 'onResultSet', 'onRow', 'onMessage', 'onResult', 'onDisconnect', 'onRefused', 'onApproval', 'close']);
 
 /** Final answer for a statement or a connection, with the plugin that gave it. */
 export type Verdict =
   | { readonly action: 'allow' }
   | { readonly action: 'deny'; readonly reason: string; readonly rule?: string; readonly plugin: string };
+
+const ALLOWED: Verdict = Object.freeze({ action: 'allow' });
+
+type Awaitable<T> = T | PromiseLike<T>;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
 
 export interface QueryOptions {
   /** Called when a plugin holds the statement, before waiting for the decision (drivers tell the client). */
@@ -58,7 +68,8 @@ export function assertValidPlugin(plugin: unknown, source: string): asserts plug
     }
   }
   // onRow and onMessage are on the hot path: an async one would leak unmasked values while its promise is pending.
-  for (const hook of ['onRow', 'onMessage'] as const) {
+  // onResultSet answers before the first row: a promise is no answer.
+  for (const hook of ['onResultSet', 'onRow', 'onMessage'] as const) {
     const fn = candidate[hook];
     if (typeof fn === 'function' && fn.constructor.name === 'AsyncFunction') fail(`(${String(candidate.name)}) ${hook} must be synchronous`);
   }
@@ -71,6 +82,7 @@ export class Pipeline {
   readonly #log: PipelineLogger;
   readonly #wantsRows: boolean;
   readonly #messagePlugins: readonly SluicePlugin[];
+  readonly #queryPlugins: readonly SluicePlugin[];
 
   constructor(plugins: readonly SluicePlugin[], log: PipelineLogger, parsers = new SqlParsers()) {
     const names = new Set<string>();
@@ -86,6 +98,7 @@ export class Pipeline {
     this.#log = log;
     this.#wantsRows = plugins.some((p) => p.onResultSet !== undefined);
     this.#messagePlugins = plugins.filter((p) => p.onMessage !== undefined);
+    this.#queryPlugins = plugins.filter((p) => p.onQuery !== undefined);
   }
 
   /** True when some plugin may ask for rows; drivers skip result-set bookkeeping otherwise. */
@@ -116,21 +129,62 @@ export class Pipeline {
    * remaining plugins still run; refused, the statement is denied.
    */
   async query(views: SessionViews, query: QueryEvent, options: QueryOptions = {}): Promise<Verdict> {
-    for (const plugin of this.plugins) {
-      if (!plugin.onQuery) continue;
+    return this.judge(views, query, options);
+  }
+
+  /**
+   * query() without a promise when none is needed: the Verdict itself while every onQuery hook
+   * answers synchronously (the usual case), a Promise from the first hook that returns one, or
+   * holds, onwards. Same order, same outcomes.
+   */
+  judge(views: SessionViews, query: QueryEvent, options: QueryOptions = {}): Verdict | Promise<Verdict> {
+    const plugins = this.#queryPlugins;
+    for (let index = 0; index < plugins.length; index++) {
+      const plugin = plugins[index]!;
+      let decision: Awaitable<Decision | undefined | void>;
+      try {
+        decision = plugin.onQuery!(views.for(plugin), query);
+      } catch (error) {
+        return this.#failed(plugin, 'onQuery', error);
+      }
+      if (isThenable(decision) || decision?.action === 'hold') return this.#judgeFrom(index, decision, views, query, options);
+      if (decision?.action === 'deny') return denied(decision, plugin);
+    }
+    return ALLOWED;
+  }
+
+  /** The rest of judge() once plugin `index` answered with a promise or a hold. */
+  async #judgeFrom(index: number, pending: Awaitable<Decision | undefined | void>, views: SessionViews, query: QueryEvent, options: QueryOptions): Promise<Verdict> {
+    const plugins = this.#queryPlugins;
+    for (let at = index; at < plugins.length; at++) {
+      const plugin = plugins[at]!;
       let decision: Decision | undefined | void;
       try {
-        decision = await plugin.onQuery(views.for(plugin), query);
-        if (decision?.action === 'hold') {
-          options.onHold?.(decision.approval, plugin.name);
-          decision = await decision.approval.wait();
-        }
+        decision = await (at === index ? pending : plugin.onQuery!(views.for(plugin), query));
+        if (decision?.action === 'hold') decision = await this.#hold(views, query, decision.approval, plugin, options);
       } catch (error) {
         return this.#failed(plugin, 'onQuery', error);
       }
       if (decision?.action === 'deny') return denied(decision, plugin);
     }
-    return { action: 'allow' };
+    return ALLOWED;
+  }
+
+  /** Waits for a held statement's approval; every plugin observes the request and the decision. */
+  async #hold(views: SessionViews, query: QueryEvent, approval: ApprovalRequest, holder: SluicePlugin, options: QueryOptions): Promise<Decision> {
+    const base = { id: approval.id, plugin: holder.name, ...(approval.rule === undefined ? {} : { rule: approval.rule }) };
+    options.onHold?.(approval, holder.name);
+    this.#approvalEvent(views, query, { ...base, stage: 'requested', reason: approval.reason });
+    const decision = await approval.wait();
+    const reason = decision.action === 'deny' ? decision.reason : approval.reason;
+    this.#approvalEvent(views, query, { ...base, stage: 'decided', reason, action: decision.action });
+    return decision;
+  }
+
+  #approvalEvent(views: SessionViews, query: QueryEvent, event: ApprovalEvent): void {
+    for (const plugin of this.plugins) {
+      if (plugin.onApproval) void this.#observe(plugin, 'onApproval', () => plugin.onApproval!(views.for(plugin), query, event));
+    }
   }
 
   /** onResultSet: asks every plugin whether it wants this result's rows; undefined when none does. */
@@ -144,6 +198,7 @@ export class Pipeline {
       let interest;
       try {
         interest = plugin.onResultSet(views.for(plugin), query, info);
+        if (interest) assertRowInterest(interest);
       } catch (error) {
         // Fail closed: a plugin that cannot say which values it must see (a masking plugin, say) gets none through.
         const wrapped = pluginHookError(plugin.name, 'onResultSet', error);
@@ -233,6 +288,15 @@ export class Pipeline {
     } catch (error) {
       this.#log.warn({ plugin: plugin.name, hook, error: describe(error) }, `plugin ${plugin.name} failed in ${hook}`);
     }
+  }
+}
+
+/** A malformed answer (a promise from a transpiled async hook, columns that are not positions) fails like a throw. */
+function assertRowInterest(interest: RowInterest): void {
+  const { columns } = interest as { columns?: unknown };
+  if (typeof (interest as unknown as PromiseLike<unknown>).then === 'function') throw new Error('onResultSet returned a Promise; it must be synchronous');
+  if (columns !== 'all' && !(Array.isArray(columns) && columns.every((column) => Number.isInteger(column) && column >= 0))) {
+    throw new Error('onResultSet must return undefined or { columns: number[] | "all" }');
   }
 }
 

@@ -3,6 +3,7 @@
 //   onConnect ──▶ ( onQuery ──▶ [ onResultSet ──▶ onRow* ]* ──▶ onResult )* ──▶ onDisconnect
 //
 // Every hook is optional. Plugins run in config order.
+import type { PluginMetrics } from './metrics/plugin-metrics.js';
 import type { SqlAnalysis, SqlParser } from './sql-analysis.js';
 
 /** How the person or service behind a connection proved who they are. */
@@ -142,6 +143,12 @@ export interface ResultSummary {
   /** Bytes of result data sent to the client for the statement. */
   readonly bytes: number;
   readonly durationMs: number;
+  /**
+   * Time the statement spent at the server, as the driver measured it, in milliseconds from the
+   * moment it was written upstream to the first and to the last response byte. Absent when the
+   * statement never went upstream (denied) or the driver does not measure it.
+   */
+  readonly upstream?: { readonly firstByteMs?: number; readonly lastByteMs: number };
   /** The server's or Sluice's error, if the statement failed. */
   readonly error?: { readonly code?: string; readonly message: string };
   /** The decision the pipeline took for the statement, and who took it. */
@@ -153,7 +160,11 @@ export interface ResultSummary {
   };
 }
 
-/** A connection that never became a session: bad credentials, a malformed startup, a denied onConnect. */
+/**
+ * A connection that never became a session: bad credentials, a malformed startup, an identity that
+ * maps to no upstream login. (A login that onConnect denies did become a session: it ends in
+ * onDisconnect with reason `denied`.)
+ */
 export interface RefusedConnection {
   readonly listener: string;
   readonly dialect: string;
@@ -164,6 +175,19 @@ export interface RefusedConnection {
   readonly database?: string;
   readonly reason: string;
   readonly at: Date;
+}
+
+/** A hold on a statement, as every plugin observes it: when it is requested, and when it is decided. */
+export interface ApprovalEvent {
+  readonly id: string;
+  readonly stage: 'requested' | 'decided';
+  /** The plugin that held the statement. */
+  readonly plugin: string;
+  readonly rule?: string;
+  /** requested: why the statement is held; decided: the reason of a deny. */
+  readonly reason: string;
+  /** decided: whether the statement goes on. */
+  readonly action?: 'allow' | 'deny';
 }
 
 export interface DisconnectInfo {
@@ -188,6 +212,7 @@ type Awaitable<T> = T | Promise<T>;
  * | onResult     | sync or async, observe only  | ignored                                              |
  * | onDisconnect | sync or async, observe only  | ignored                                              |
  * | onRefused    | sync or async, observe only  | ignored (a connection that never became a session)   |
+ * | onApproval   | sync or async, observe only  | ignored (a statement held, then decided)              |
  *
  * onRow is on the hot path and must be synchronous: registering an async onRow is an error.
  * A hook that throws denies the statement (or connection); it never takes the process down.
@@ -203,6 +228,8 @@ export interface SluicePlugin {
   onResult?(session: Session, query: QueryEvent, summary: ResultSummary): Awaitable<void>;
   onDisconnect?(session: Session, info: DisconnectInfo): Awaitable<void>;
   onRefused?(refused: RefusedConnection): Awaitable<void>;
+  /** A statement was held for approval (`requested`), and later how the hold ended (`decided`). */
+  onApproval?(session: Session, query: QueryEvent, approval: ApprovalEvent): Awaitable<void>;
   /** Called once when the plugin is unloaded (reload or shutdown). */
   close?(): Awaitable<void>;
 }
@@ -225,6 +252,22 @@ export interface PluginContext {
   registerSqlParser(parser: SqlParser): void;
   /** Serves a route on the admin HTTP API (`admin.listen`); core authenticates the caller first. */
   registerAdminRoute(route: AdminRoute): void;
+  /**
+   * Adds a check to the admin API's `GET /readyz`: Sluice is ready only while every check passes.
+   * `detail` is shown to anyone who can reach `/readyz`: no paths, addresses or secrets.
+   */
+  registerReadinessCheck?(check: ReadinessCheck): void;
+  /**
+   * Counters, gauges and histograms served at the admin API's `GET /metrics` (names start with
+   * `sluice_`). Core always provides it and registerReadinessCheck; both are optional only so that
+   * contexts built by hand in tests keep compiling.
+   */
+  readonly metrics?: PluginMetrics;
+}
+
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): { readonly ok: boolean; readonly detail?: string } | Promise<{ readonly ok: boolean; readonly detail?: string }>;
 }
 
 /** A route a plugin adds to the admin HTTP API. */
@@ -234,15 +277,18 @@ export interface AdminRoute {
   readonly path: string;
   /**
    * Who may call it once authenticated: `admin` (an identity in `admin.groups`, the default) or
-   * `authenticated` (any identity; the route decides, e.g. an approver's groups).
+   * `authenticated` (any identity; the route decides, e.g. an approver's groups), or `public`
+   * (no credentials asked: static pages only, never data).
    */
-  readonly access?: 'admin' | 'authenticated';
+  readonly access?: 'admin' | 'authenticated' | 'public';
   handle(request: AdminRequest): AdminResponse | Promise<AdminResponse>;
 }
 
 export interface AdminRequest {
-  /** The authenticated caller. */
+  /** The authenticated caller (an anonymous identity on a `public` route). */
   readonly identity: Identity;
+  /** The caller is in `admin.groups` (core always sets it; absent counts as false). */
+  readonly isAdmin?: boolean;
   readonly params: Readonly<Record<string, string>>;
   readonly query: URLSearchParams;
   /** The JSON body, parsed; undefined when there is none. */
@@ -251,8 +297,12 @@ export interface AdminRequest {
 
 export interface AdminResponse {
   readonly status: number;
-  /** Sent as JSON; omitted for 204. */
+  /** Sent as JSON; omitted for 204. With `contentType`, a string or bytes sent as they are. */
   readonly body?: unknown;
+  /** e.g. `text/csv; charset=utf-8`: the body is then sent as is instead of as JSON. */
+  readonly contentType?: string;
+  /** Extra response headers, e.g. `content-disposition`. */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface PluginLogger {

@@ -14,11 +14,14 @@ import { tokenLoginFor } from './identity/token-login.js';
 import { upstreamLoginFor } from './identity/upstream-mapping.js';
 import { newId } from './ids.js';
 import { Listener } from './lifecycle/listener.js';
-import { SessionRuntime, type PipelineRef } from './lifecycle/session-runtime.js';
+import { SessionRuntime, type PipelineRef, type SessionObserver } from './lifecycle/session-runtime.js';
 import type { Logger } from './logger.js';
+import { refusalClass } from './metrics/refusal-class.js';
+import { SluiceMetrics } from './metrics/sluice-metrics.js';
 import { Pipeline } from './pipeline.js';
-import type { AdminRoute, Identity, Session } from './plugin.js';
+import type { AdminRoute, Identity, ReadinessCheck, Session } from './plugin.js';
 import { loadPlugins } from './plugins/load.js';
+import { pinnedRoleGuard } from './identity/pinned-role.js';
 import { loadDriver } from './plugins/load-driver.js';
 
 export interface SluiceOptions {
@@ -34,6 +37,7 @@ interface Generation {
   readonly loaded: LoadedConfig;
   readonly pipeline: Pipeline;
   readonly adminRoutes: readonly AdminRoute[];
+  readonly readinessChecks: readonly ReadinessCheck[];
   readonly users: StaticUserStore;
   /** Checks OIDC tokens when the config has identity.oidc. */
   readonly oidc: OidcVerifier | undefined;
@@ -54,15 +58,26 @@ export class Sluice implements PipelineRef {
   readonly #sessions = new Map<string, LiveSession>();
   #generation: Generation;
   #stopping = false;
+  readonly #metrics: SluiceMetrics;
+  readonly #observer: SessionObserver;
 
-  private constructor(generation: Generation, log: Logger) {
+  private constructor(generation: Generation, log: Logger, metrics: SluiceMetrics) {
     this.#generation = generation;
     this.log = log;
+    this.#metrics = metrics;
+    this.#observer = {
+      began: (session) => metrics.sessionBegan(session.listener, session.identity.auth),
+      ended: (session) => metrics.sessionEnded(session.listener),
+      statement: (session, query, analysis, summary) => metrics.statement(session.listener, query, analysis, summary),
+      upstreamConnectFailed: (session) => metrics.upstreamConnectFailed(session.listener),
+      held: (session) => metrics.held(session.listener),
+    };
   }
 
   static async create(loaded: LoadedConfig, options: SluiceOptions): Promise<Sluice> {
-    const generation = await buildGeneration(loaded, options.log);
-    const sluice = new Sluice(generation, options.log);
+    const metrics = new SluiceMetrics();
+    const generation = await buildGeneration(loaded, options.log, metrics);
+    const sluice = new Sluice(generation, options.log, metrics);
     sluice.#loadConfig = options.loadConfig;
     try {
       for (const listener of loaded.config.listeners) {
@@ -130,6 +145,8 @@ export class Sluice implements PipelineRef {
         await this.reload(await this.#loadConfig());
       },
       upstreams: () => this.#generation.loaded.config.listeners.map((l) => ({ listener: l.name, host: l.upstream.host, port: l.upstream.port })),
+      readinessChecks: () => this.#generation.readinessChecks,
+      metrics: () => this.#metrics.text(),
     };
     const tls = config.tls ? secureContextFrom(config.tls, 'admin') : undefined;
     const coreRoutes = sessionRoutes(target);
@@ -164,7 +181,8 @@ export class Sluice implements PipelineRef {
     if (changed.length > 0) {
       throw new SluiceError(ErrorCodes.CONFIG_INVALID, `listeners ${changed.join(', ')} changed address or dialect; that needs a restart`);
     }
-    this.#generation = await buildGeneration(loaded, this.log);
+    this.#generation = await buildGeneration(loaded, this.log, this.#metrics);
+    this.#metrics.plugins.retireOldGauges();
     this.log.info({ plugins: this.#generation.pipeline.plugins.map((p) => p.name) }, 'config reloaded');
     await old.pipeline.close();
   }
@@ -226,6 +244,7 @@ export class Sluice implements PipelineRef {
       ...(oidc === undefined ? {} : { oidc }),
       upstreamFor: (identity, database) => this.#upstreamFor(listenerName, identity, database),
       refused: (details) => {
+        this.#metrics.refused(listenerName, refusalClass(details.reason));
         void this.#generation.pipeline.refused({
           listener: listenerName,
           dialect: listener.info.dialect,
@@ -254,10 +273,11 @@ export class Sluice implements PipelineRef {
         const runtime = new SessionRuntime(session, this, log, {
           ms: idleMs,
           onIdle: () => terminate('idle', `idle for more than ${Math.round(idleMs / 1000)}s`),
-        });
+        }, this.#observer);
         const verdict = await runtime.connect();
         if (verdict.action === 'deny') {
           log.info({ user: details.identity.name, plugin: verdict.plugin, reason: verdict.reason }, 'connection denied');
+          this.#metrics.refused(listenerName, 'denied');
           await runtime.end({ reason: 'denied', error: verdict.reason });
           return { ok: false, verdict };
         }
@@ -305,7 +325,7 @@ export class Sluice implements PipelineRef {
   }
 }
 
-async function buildGeneration(loaded: LoadedConfig, log: Logger): Promise<Generation> {
+async function buildGeneration(loaded: LoadedConfig, log: Logger, metrics: SluiceMetrics): Promise<Generation> {
   const listeners = new Map<string, { config: ListenerConfig; info: ListenerInfo }>();
   for (const config of loaded.config.listeners) {
     const tls = config.tls ? secureContext(config) : undefined;
@@ -317,13 +337,17 @@ async function buildGeneration(loaded: LoadedConfig, log: Logger): Promise<Gener
     };
     listeners.set(config.name, { config, info });
   }
-  const { plugins, parsers, adminRoutes } = await loadPlugins(loaded, log.child({ component: 'plugins' }));
-  const pipeline = new Pipeline(plugins, log, parsers);
+  const { plugins, parsers, adminRoutes, readinessChecks } = await loadPlugins(loaded, log.child({ component: 'plugins' }), metrics.plugins.forGeneration());
+  const roleGuard = await pinnedRoleGuard(loaded, parsers).catch(async (error: unknown) => {
+    await Promise.all(plugins.map((plugin) => plugin.close?.()));
+    throw error;
+  });
+  const pipeline = new Pipeline(roleGuard ? [roleGuard, ...plugins] : plugins, log, parsers);
   const users = new StaticUserStore(loaded.config.identity.users);
   const oidcConfig = loaded.config.identity.oidc;
   const oidc = oidcConfig ? new OidcVerifier(oidcConfig, log.child({ component: 'oidc' })) : undefined;
   void oidc?.warmUp();
-  return { loaded, pipeline, adminRoutes, users, oidc, listeners };
+  return { loaded, pipeline, adminRoutes, readinessChecks, users, oidc, listeners };
 }
 
 function secureContext(config: ListenerConfig): SecureContext {

@@ -77,6 +77,19 @@ describe('SqlParsers cache', () => {
     expect(parse).toHaveBeenCalledExactlyOnceWith('SELECT 1');
   });
 
+  it('keeps no cache in front of a parser that caches its own analyses, and still catches its throws', () => {
+    const parsers = new SqlParsers();
+    const parse = vi.fn((sql: string): SqlAnalysis => {
+      if (sql === 'boom') throw new Error('parser bug');
+      return { statements: [] };
+    });
+    parsers.register({ dialect: 'postgres', parse, cachesAnalyses: true });
+    parsers.analyze('postgres', 'SELECT 1');
+    parsers.analyze('postgres', 'SELECT 1');
+    expect(parse).toHaveBeenCalledTimes(2);
+    expect(parsers.analyze('postgres', 'boom')).toEqual({ statements: [], error: 'parser bug' });
+  });
+
   it('turns a throwing parser into an analysis with no statements and the error, and caches it', () => {
     const parsers = new SqlParsers();
     const parse = vi.fn((sql: string): SqlAnalysis => {

@@ -51,8 +51,20 @@ export interface StatementInfo {
   /** For UPDATE/DELETE: whether a WHERE clause restricts it. */
   readonly hasWhere?: boolean;
   readonly hasLimit?: boolean;
+  /**
+   * Server settings the statement sets or resets, anywhere in it (`SET`, `RESET`, `set_config(...)`,
+   * a function's `SET` clause). Names are lowercased; `*` when the name is computed at run time.
+   * Absent when the parser does not report settings.
+   */
+  readonly settings?: readonly SettingChange[];
   /** Start and end offsets of this statement in the SQL string. */
   readonly location?: { readonly start: number; readonly end: number };
+}
+
+export interface SettingChange {
+  /** `role`, `search_path`, …; `all` for RESET ALL; `*` when only the server knows. */
+  readonly name: string;
+  readonly action: 'set' | 'reset';
 }
 
 export interface SqlAnalysis {
@@ -66,6 +78,11 @@ export interface SqlParser {
   readonly dialect: string;
   /** Synchronous: called lazily from hooks, results cached by SQL text. Must not throw. */
   parse(sql: string): SqlAnalysis;
+  /**
+   * The parser caches analyses itself (@sluice/sql's PostgreSQL parser does, by statement shape,
+   * which also serves texts that differ only in constants): core then keeps no cache in front of it.
+   */
+  readonly cachesAnalyses?: boolean;
 }
 
 const CACHE_SIZE = 2_000;
@@ -88,6 +105,7 @@ export class SqlParsers {
   analyze(dialect: string, sql: string): SqlAnalysis | undefined {
     const parser = this.#parsers.get(dialect);
     if (!parser) return undefined;
+    if (parser.cachesAnalyses) return parseSafely(parser, sql);
     const key = `${dialect}\u0000${sql}`;
     const cached = this.#cache.get(key);
     if (cached) {
@@ -95,14 +113,17 @@ export class SqlParsers {
       this.#cache.set(key, cached);
       return cached;
     }
-    let analysis: SqlAnalysis;
-    try {
-      analysis = parser.parse(sql);
-    } catch (error) {
-      analysis = { statements: [], error: error instanceof Error ? error.message : String(error) };
-    }
+    const analysis = parseSafely(parser, sql);
     this.#cache.set(key, analysis);
     if (this.#cache.size > CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value!);
     return analysis;
+  }
+}
+
+function parseSafely(parser: SqlParser, sql: string): SqlAnalysis {
+  try {
+    return parser.parse(sql);
+  } catch (error) {
+    return { statements: [], error: error instanceof Error ? error.message : String(error) };
   }
 }

@@ -2,12 +2,14 @@
 import type { Driver, DriverModule } from '@sluice/core';
 import { CancelRegistry } from './cancel-registry.js';
 import { PostgresConnection } from './session.js';
+import { TableNames } from './table-names.js';
 
 export function createDriver(): Driver {
   const cancels = new CancelRegistry();
+  const tableNames = new TableNames();
   return {
     dialect: 'postgres',
-    accept: (socket, context) => new PostgresConnection(socket, context, cancels),
+    accept: (socket, context) => new PostgresConnection(socket, context, cancels, tableNames),
   };
 }
 

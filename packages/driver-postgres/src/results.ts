@@ -87,6 +87,8 @@ export function encodeDataRow(
 
 /** Rows affected, from a CommandComplete tag such as `INSERT 0 5`, `UPDATE 3`, `SELECT 10`. */
 export function affectedRows(tag: string): number | undefined {
+  // `SELECT n`, `FETCH n` and `MOVE n` count rows returned or passed over, not rows changed.
+  if (/^(SELECT|FETCH|MOVE) /.test(tag)) return undefined;
   const last = tag.slice(tag.lastIndexOf(' ') + 1);
   if (!/^\d+$/.test(last)) return undefined;
   return Number(last);

@@ -12,6 +12,7 @@ import { authenticationOk, backendKeyData, errorResponse, negotiateProtocolVersi
 import { SocketClosedError, SocketReader } from './socket-reader.js';
 import { StatementRelay } from './statement-relay.js';
 import { cancelUpstream, loginUpstream, UpstreamError } from './upstream.js';
+import type { TableNames } from './table-names.js';
 
 /** First byte of a TLS handshake record: a direct TLS client. */
 const TLS_HANDSHAKE = 0x16;
@@ -31,6 +32,7 @@ export class PostgresConnection implements DriverConnection {
   readonly closed: Promise<void>;
   readonly #context: ConnectionContext;
   readonly #cancels: CancelRegistry;
+  readonly #tableNames: TableNames | undefined;
   #client: Socket | TLSSocket;
   #reader: SocketReader;
   #upstream: Socket | TLSSocket | undefined;
@@ -44,9 +46,10 @@ export class PostgresConnection implements DriverConnection {
   /** What the client said about itself in its startup packet, for refusal reports. */
   #claimed: { user?: string; database?: string; application?: string } = {};
 
-  constructor(socket: Socket, context: ConnectionContext, cancels: CancelRegistry) {
+  constructor(socket: Socket, context: ConnectionContext, cancels: CancelRegistry, tableNames?: TableNames) {
     this.#context = context;
     this.#cancels = cancels;
+    this.#tableNames = tableNames;
     this.#client = socket;
     this.#reader = new SocketReader(socket, MAX_STARTUP_MESSAGE);
     this.closed = this.#run();
@@ -252,6 +255,7 @@ export class PostgresConnection implements DriverConnection {
       this.#endReason = 'error';
       this.#endError = upstream.message;
       this.#context.log.warn({ upstream: `${target.host}:${target.port}`, error: upstream.message }, 'upstream login failed');
+      this.#runtime.upstreamConnectFailed();
       return this.#fatal({
         severity: 'FATAL',
         code: upstream.serverError?.code ?? SqlState.connectionFailure,
@@ -288,6 +292,7 @@ export class PostgresConnection implements DriverConnection {
         this.#closeIfDrained();
       },
       isOpen: () => this.#state === State.Ready,
+      ...(this.#tableNames ? { tableNames: this.#tableNames.for(target) } : {}),
     }, login.transactionStatus);
     this.#upstream.on('error', () => undefined);
     this.#upstream.on('close', () => this.#upstreamClosed());

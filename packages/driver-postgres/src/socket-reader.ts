@@ -50,6 +50,13 @@ export class SocketReader {
     return this.#read(() => this.framer.nextStartup(maxLength));
   }
 
+  /** The next message if one is buffered whole (or the stream cannot be framed), without waiting; undefined otherwise. */
+  tryMessage(): Frame | FramingError | undefined {
+    const value = this.framer.next();
+    if (value !== undefined && this.#socket.isPaused() && this.framer.buffered <= HIGH_WATER) this.#socket.resume();
+    return value;
+  }
+
   /** Whether message() would resolve without waiting for the socket. */
   hasMessage(): boolean {
     return this.framer.hasMessage();

@@ -6,11 +6,12 @@
 // and its error message is swapped for Sluice's. Clients and server stay in step that way.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger, QueryEvent, ResultSummary, SessionRuntime, Verdict } from '@sluice/core';
+import type { Logger, QueryEvent, QueryOptions, ResultSummary, SessionRuntime, Verdict } from '@sluice/core';
 import { binaryAsText, decodeBinaryText, encodeBinaryText } from './binary-text.js';
 import { decodeBind, decodeExecute, decodeParse, decodeQuery, decodeTarget, type BindMessage } from './client-messages.js';
 import { ClientCode, ServerCode, SqlState } from './codes.js';
 import { isFramingError, MessageFramer, type Frame } from './framing.js';
+import type { Catalog } from './table-names.js';
 import { affectedRows, dataRowRanges, decodeErrorFields, decodeRowDescription, encodeDataRow, type ColumnDescription } from './results.js';
 import { decodeFunctionCall, functionCallSql } from './function-call.js';
 import { decodeFields, encodeFields, messageFor } from './message-fields.js';
@@ -38,6 +39,11 @@ interface Tracked {
   /** A row hook failed: the remaining rows are withheld and the command ends with this error. */
   rowFailure?: string;
   finished?: boolean;
+  /** performance.now() when the statement was written upstream, and when its first response message came. */
+  sentAt?: number;
+  firstByteAt?: number;
+  /** performance.now() when its last response message came (or it was given up). */
+  endedAt?: number;
 }
 
 interface PreparedStatement {
@@ -73,6 +79,8 @@ export interface RelayHost {
   /** Called whenever the session has no statement in flight. */
   idle(): void;
   isOpen(): boolean;
+  /** Where the names of result columns' tables are looked up; OIDs are shown without it. */
+  readonly tableNames?: Catalog;
 }
 
 export class StatementRelay {
@@ -88,9 +96,17 @@ export class StatementRelay {
   /** Messages for the server, written together when the client has nothing more ready (see #flush). */
   readonly #outbox: Buffer[] = [];
   #outboxBytes = 0;
+  /** Statements in the outbox, stamped with the time the outbox is written (for the upstream-time metric). */
+  readonly #unsent: Tracked[] = [];
   /** After a denied extended-protocol message, client messages are dropped until Sync, as the server does after an error. */
   #skipUntilSync = false;
   #transactionStatus: number;
+  /** A RowDescription waiting for its tables' names; server messages are read again once they are known. */
+  #heldForNames: Frame | undefined;
+  #lookingUpNames = false;
+  /** Set while server messages are relayed: statements that end meanwhile wait in #finished for the client's write. */
+  #deferReports = false;
+  #finished: Tracked[] = [];
 
   constructor(client: Socket | TLSSocket, upstream: Socket | TLSSocket, reader: SocketReader, runtime: SessionRuntime, host: RelayHost, transactionStatus: number) {
     this.#client = client;
@@ -116,9 +132,13 @@ export class StatementRelay {
   async run(): Promise<void> {
     const upstream = this.#upstream;
     for (;;) {
-      // A pipelined batch (Bind, Execute, Sync…) leaves in one write, once the client has nothing more ready.
-      if (!this.#reader.hasMessage()) this.#flush();
-      const frame = await this.#reader.message();
+      // Messages already buffered are handled without a promise in between; a pipelined batch
+      // (Bind, Execute, Sync…) leaves in one write, once the client has nothing more ready.
+      let frame = this.#reader.tryMessage();
+      if (frame === undefined) {
+        this.#flush();
+        frame = await this.#reader.message();
+      }
       if (!this.#host.isOpen()) return;
       if (isFramingError(frame)) {
         this.#violation(frame.error);
@@ -130,14 +150,15 @@ export class StatementRelay {
         return;
       }
       if (this.#skipUntilSync && frame.code !== ClientCode.Sync) continue;
-      if (!(await this.#fromClient(frame))) return;
+      const handled = this.#fromClient(frame);
+      if (!(typeof handled === 'boolean' ? handled : await handled)) return;
       if (this.#outboxBytes > OUTBOX_LIMIT) this.#flush();
       if (upstream.writableLength > 1 << 20) await this.#drained();
     }
   }
 
-  /** Handles one client message; false ends the session. */
-  async #fromClient(frame: Frame): Promise<boolean> {
+  /** Handles one client message; false ends the session. A Promise only while a verdict is pending. */
+  #fromClient(frame: Frame): boolean | Promise<boolean> {
     switch (frame.code) {
       case ClientCode.Query:
         return this.#simpleQuery(frame);
@@ -173,36 +194,55 @@ export class StatementRelay {
     }
   }
 
-  async #simpleQuery(frame: Frame): Promise<boolean> {
+  #simpleQuery(frame: Frame): boolean | Promise<boolean> {
     const sql = decodeQuery(frame.body);
     if (sql === undefined) return this.#violation('invalid Query message');
     // A simple query replaces the unnamed statement and portal.
     this.#statements.delete('');
     this.#portals.delete('');
     const statements = splitStatements(this.#runtime.newQuery(sql, 'simple'), (part) => this.#runtime.newQuery(part, 'simple'));
-    const startedAt = performance.now();
-    // Every statement is judged before any is sent: one denial rejects the whole string.
-    for (const query of statements) {
-      const verdict = await this.#judge(query);
-      if (!this.#host.isOpen()) return false;
-      if (verdict.action === 'deny') {
-        for (const other of statements) {
-          if (other !== query) this.#report(this.#track(other, { action: 'deny', reason: 'another statement in the same query string was denied' }, startedAt));
-        }
-        this.#deny(this.#track(query, denial(verdict), startedAt), 'simple', deniedError(verdict));
-        return true;
+    return this.#judgeStatements(frame, sql, statements, performance.now(), 0);
+  }
+
+  /** Judges the statements of a simple query from `from` on; every one is judged before any is sent, and one denial rejects the whole string. */
+  #judgeStatements(frame: Frame, sql: string, statements: readonly QueryEvent[], startedAt: number, from: number): boolean | Promise<boolean> {
+    for (let index = from; index < statements.length; index++) {
+      const query = statements[index]!;
+      const verdict = this.#judge(query);
+      if (verdict instanceof Promise) {
+        return verdict.then((settled) => {
+          if (!this.#host.isOpen()) return false;
+          if (settled.action === 'deny') return this.#denyStatements(statements, query, settled, startedAt);
+          return this.#judgeStatements(frame, sql, statements, startedAt, index + 1);
+        });
       }
+      if (verdict.action === 'deny') return this.#denyStatements(statements, query, verdict, startedAt);
     }
     const tracked = this.#track(statements.length === 1 ? statements[0]! : this.#runtime.newQuery(sql, 'simple'), { action: 'allow' }, startedAt);
     this.#send(frame.raw, { kind: 'query', tracked });
     return true;
   }
 
+  #denyStatements(statements: readonly QueryEvent[], query: QueryEvent, verdict: Extract<Verdict, { action: 'deny' }>, startedAt: number): true {
+    for (const other of statements) {
+      if (other !== query) this.#report(this.#track(other, { action: 'deny', reason: 'another statement in the same query string was denied' }, startedAt));
+    }
+    this.#deny(this.#track(query, denial(verdict), startedAt), 'simple', deniedError(verdict));
+    return true;
+  }
+
+  /** Calls `then` with the statement's verdict: at once when it is ready, once it settles (if the session is still open) otherwise. */
+  #withVerdict(query: QueryEvent, then: (verdict: Verdict) => boolean): boolean | Promise<boolean> {
+    const verdict = this.#judge(query);
+    if (!(verdict instanceof Promise)) return then(verdict);
+    return verdict.then((settled) => (this.#host.isOpen() ? then(settled) : false));
+  }
+
   /**
    * The fast-path call runs a function by OID. The large-object functions clients call this way are
    * judged as the equivalent SQL (`select pg_catalog.lo_open($1, $2)`); any other function is refused.
    */
-  async #functionCall(frame: Frame): Promise<boolean> {
+  #functionCall(frame: Frame): boolean | Promise<boolean> {
     const call = decodeFunctionCall(frame.body);
     if (!call) return this.#violation('invalid FunctionCall message');
     if (call.name === undefined) {
@@ -212,31 +252,31 @@ export class StatementRelay {
       return true;
     }
     const query = this.#runtime.newQuery(functionCallSql({ ...call, name: call.name }), 'execute', call.args);
-    const verdict = await this.#judge(query);
-    if (!this.#host.isOpen()) return false;
-    if (verdict.action === 'deny') {
-      this.#deny(this.#track(query, denial(verdict)), 'simple', deniedError(verdict));
+    return this.#withVerdict(query, (verdict) => {
+      if (verdict.action === 'deny') {
+        this.#deny(this.#track(query, denial(verdict)), 'simple', deniedError(verdict));
+        return true;
+      }
+      // Answered by FunctionCallResponse and ReadyForQuery, like a simple query.
+      this.#send(frame.raw, { kind: 'query', tracked: this.#track(query, { action: 'allow' }) });
       return true;
-    }
-    // Answered by FunctionCallResponse and ReadyForQuery, like a simple query.
-    this.#send(frame.raw, { kind: 'query', tracked: this.#track(query, { action: 'allow' }) });
-    return true;
+    });
   }
 
-  async #parse(frame: Frame): Promise<boolean> {
+  #parse(frame: Frame): boolean | Promise<boolean> {
     const parse = decodeParse(frame.body);
     if (!parse) return this.#violation('invalid Parse message');
     const query = this.#runtime.newQuery(parse.sql, 'prepare');
-    const verdict = await this.#judge(query);
-    if (!this.#host.isOpen()) return false;
-    if (verdict.action === 'deny') {
-      this.#deny(this.#track(query, denial(verdict)), 'extended', deniedError(verdict));
+    return this.#withVerdict(query, (verdict) => {
+      if (verdict.action === 'deny') {
+        this.#deny(this.#track(query, denial(verdict)), 'extended', deniedError(verdict));
+        return true;
+      }
+      const previous = this.#statements.get(parse.statement);
+      this.#statements.set(parse.statement, { sql: parse.sql });
+      this.#send(frame.raw, { kind: 'parse', tracked: this.#track(query, { action: 'allow' }), name: parse.statement, previous });
       return true;
-    }
-    const previous = this.#statements.get(parse.statement);
-    this.#statements.set(parse.statement, { sql: parse.sql });
-    this.#send(frame.raw, { kind: 'parse', tracked: this.#track(query, { action: 'allow' }), name: parse.statement, previous });
-    return true;
+    });
   }
 
   #bind(frame: Frame): boolean {
@@ -257,25 +297,25 @@ export class StatementRelay {
     return true;
   }
 
-  async #execute(frame: Frame): Promise<boolean> {
+  #execute(frame: Frame): boolean | Promise<boolean> {
     const execute = decodeExecute(frame.body);
     if (!execute) return this.#violation('invalid Execute message');
     const portal = this.#portals.get(execute.portal);
     const sql = portal?.statement?.sql ?? '';
     const query = this.#runtime.newQuery(sql, 'execute', portal?.bind.parameters ?? []);
-    const verdict = await this.#judge(query);
-    if (!this.#host.isOpen()) return false;
-    if (verdict.action === 'deny') {
-      this.#deny(this.#track(query, denial(verdict)), 'extended', deniedError(verdict));
+    return this.#withVerdict(query, (verdict) => {
+      if (verdict.action === 'deny') {
+        this.#deny(this.#track(query, denial(verdict)), 'extended', deniedError(verdict));
+        return true;
+      }
+      if (portal && this.#runtime.wantsRows && !hasDescription(portal)) {
+        // Plugins need the columns to choose which values to read: ask the server, keep the answer to ourselves.
+        portal.describing = true;
+        this.#send(describePortal(execute.portal), { kind: 'describe', target: portal, hidden: true });
+      }
+      this.#send(frame.raw, { kind: 'execute', tracked: this.#track(query, { action: 'allow' }), portal });
       return true;
-    }
-    if (portal && this.#runtime.wantsRows && !hasDescription(portal)) {
-      // Plugins need the columns to choose which values to read: ask the server, keep the answer to ourselves.
-      portal.describing = true;
-      this.#send(describePortal(execute.portal), { kind: 'describe', target: portal, hidden: true });
-    }
-    this.#send(frame.raw, { kind: 'execute', tracked: this.#track(query, { action: 'allow' }), portal });
-    return true;
+    });
   }
 
   #close(frame: Frame): boolean {
@@ -288,30 +328,30 @@ export class StatementRelay {
     return true;
   }
 
-  async #judge(query: QueryEvent): Promise<Verdict> {
+  /** The statement's verdict: the Verdict itself when every plugin answered at once, else a Promise of it. */
+  #judge(query: QueryEvent): Verdict | Promise<Verdict> {
+    const verdict = this.#runtime.judge(query, this.#holdOptions);
+    if (!(verdict instanceof Promise)) return verdict;
     // Fast verdicts settle within microtasks and the batch keeps growing; a slow one (a held
     // statement, a plugin doing I/O) must not keep the messages before it from the server.
     let settled = false;
     const flushIfSlow = setImmediate(() => {
       if (!settled) this.#flush();
     });
-    try {
-      return await this.#decide(query);
-    } finally {
+    return verdict.finally(() => {
       settled = true;
       clearImmediate(flushIfSlow);
-    }
-  }
-
-  #decide(query: QueryEvent): Promise<Verdict> {
-    return this.#runtime.query(query, {
-      onHold: (approval) => {
-        this.#client.write(
-          noticeResponse({ severity: 'NOTICE', code: '00000', message: `sluice: statement held for approval ${approval.id}: ${approval.reason}` }),
-        );
-      },
     });
   }
+
+  /** Tells the client its statement is held, before the pipeline waits for the approval. */
+  readonly #holdOptions: QueryOptions = {
+    onHold: (approval) => {
+      this.#client.write(
+        noticeResponse({ severity: 'NOTICE', code: '00000', message: `sluice: statement held for approval ${approval.id}: ${approval.reason}` }),
+      );
+    },
+  };
 
   /**
    * Sends, in place of a denied statement, a message the server refuses without side effects; its
@@ -330,6 +370,7 @@ export class StatementRelay {
 
   #send(message: Buffer, expectation: Expectation): void {
     this.#expected.push(expectation);
+    if ('tracked' in expectation && expectation.kind !== 'denied') this.#unsent.push(expectation.tracked);
     this.#queue(message);
   }
 
@@ -352,41 +393,73 @@ export class StatementRelay {
     }
     outbox.length = 0;
     this.#outboxBytes = 0;
+    if (this.#unsent.length > 0) {
+      const now = performance.now();
+      for (const tracked of this.#unsent) tracked.sentAt ??= now;
+      this.#unsent.length = 0;
+    }
   }
 
   #track(query: QueryEvent, decision: ResultSummary['decision'], startedAt = performance.now()): Tracked {
     return { query, startedAt, decision, rows: 0, bytes: 0, resultIndex: -1 };
   }
 
-  /** Server to client: frames each chunk, forwards runs of untouched messages in one write, edits rows only when a plugin asked. */
-  #fromServer(chunk: Buffer): void {
-    this.#framer.push(chunk);
+  /**
+   * Server to client: frames each chunk, forwards runs of untouched messages in one write, edits rows
+   * only when a plugin asked. Statements that end here are reported (onResult: the audit record)
+   * once the client has its bytes, so the response does not wait for them.
+   */
+  #fromServer(chunk?: Buffer): void {
+    if (chunk) this.#framer.push(chunk);
+    if (this.#lookingUpNames) return;
     const client = this.#client;
     client.cork();
-    let run: Buffer | undefined;
+    this.#deferReports = true;
+    let drained = false;
+    try {
+      drained = this.#relayServerMessages();
+    } finally {
+      this.#deferReports = false;
+      client.uncork();
+      this.#reportFinished();
+    }
+    if (drained && this.#expected.length === 0) this.#host.idle();
+  }
+
+  /** The framing loop of #fromServer: true once it needs more bytes; false when it waits for table names or failed. */
+  #relayServerMessages(): boolean {
+    // A run of untouched messages that are contiguous in one chunk: written as one view of it.
+    let runBuffer: ArrayBufferLike | undefined;
+    let runStart = 0;
     let runEnd = 0;
     const flushRun = () => {
-      if (run) this.#write(run.subarray(0, runEnd - run.byteOffset));
-      run = undefined;
+      if (runBuffer) this.#write(Buffer.from(runBuffer, runStart, runEnd - runStart));
+      runBuffer = undefined;
     };
     for (;;) {
-      const frame = this.#framer.next();
+      const frame = this.#heldForNames ?? this.#framer.next();
+      this.#heldForNames = undefined;
       if (frame === undefined) break;
       if (isFramingError(frame)) {
         flushRun();
-        client.uncork();
         const detail = `malformed message from the database server: ${frame.error}`;
+        this.#client.uncork();
         this.#host.fail({ severity: 'FATAL', code: SqlState.protocolViolation, message: `sluice: ${detail}` }, 'error', detail);
-        return;
+        return false;
+      }
+      if (frame.code === ServerCode.RowDescription && this.#awaitTableNames(frame)) {
+        flushRun();
+        return false;
       }
       const output = this.#serverMessage(frame);
       if (output === frame.raw) {
         const raw = frame.raw;
-        if (run && raw.buffer === run.buffer && raw.byteOffset === runEnd) {
+        if (runBuffer === raw.buffer && raw.byteOffset === runEnd) {
           runEnd += raw.length;
         } else {
           flushRun();
-          run = Buffer.from(raw.buffer, raw.byteOffset, raw.buffer.byteLength - raw.byteOffset);
+          runBuffer = raw.buffer;
+          runStart = raw.byteOffset;
           runEnd = raw.byteOffset + raw.length;
         }
         continue;
@@ -395,15 +468,47 @@ export class StatementRelay {
       if (output) this.#write(output);
     }
     flushRun();
-    client.uncork();
-    if (this.#expected.length === 0) this.#host.idle();
+    return true;
+  }
+
+  #reportFinished(): void {
+    const finished = this.#finished;
+    if (finished.length === 0) return;
+    // A report may end the session or start another pass (a plugin's hook): take the list first.
+    this.#finished = [];
+    for (const tracked of finished) this.#reportNow(tracked);
+  }
+
+  /**
+   * Plugins that read rows see `schema.table`, not the table OIDs RowDescription carries. Names not
+   * known yet are looked up first: reading from the server stops until they are (or the lookup failed).
+   */
+  #awaitTableNames(frame: Frame): boolean {
+    const catalog = this.#host.tableNames;
+    if (!catalog || !this.#runtime.wantsRows) return false;
+    const missing = catalog.missing(decodeRowDescription(frame.body)?.map((column) => column.tableOid) ?? []);
+    if (missing.length === 0) return false;
+    this.#heldForNames = frame;
+    this.#lookingUpNames = true;
+    this.#upstream.pause();
+    void catalog.lookup(missing).then((error) => {
+      if (error) this.#host.log.warn({ error: error.message }, 'table names cannot be looked up: plugins see table OIDs for a while');
+      this.#lookingUpNames = false;
+      if (!this.#host.isOpen()) return;
+      this.#upstream.resume();
+      this.#fromServer();
+    });
+    return true;
   }
 
   /** Bookkeeping for one server message; returns what to send the client in its place (null: nothing). */
   #serverMessage(frame: Frame): Buffer | null {
     const head = this.#expected[0];
     const tracked = head && 'tracked' in head ? head.tracked : undefined;
-    if (tracked) tracked.bytes += frame.raw.length;
+    if (tracked) {
+      tracked.bytes += frame.raw.length;
+      if (tracked.firstByteAt === undefined && tracked.sentAt !== undefined) tracked.firstByteAt = performance.now();
+    }
     switch (frame.code) {
       case ServerCode.ParseComplete:
         if (head?.kind === 'parse') this.#complete(head);
@@ -494,30 +599,37 @@ export class StatementRelay {
 
   #error(frame: Frame, head: Expectation | undefined): Buffer | null {
     if (!head) return frame.raw;
-    let output = frame.raw;
+    let output: Buffer | null = frame.raw;
     if (head.kind === 'denied') {
       head.tracked.error = { code: head.answer.code, message: head.answer.message };
       output = errorResponse(head.answer);
-    } else if ('tracked' in head) {
-      head.tracked.error = decodeErrorFields(frame.body);
+    } else {
+      const tracked = 'tracked' in head ? head.tracked : undefined;
+      if (tracked) tracked.error = decodeErrorFields(frame.body);
+      if (this.#runtime.wantsMessages) output = this.#rewriteMessage(frame, 'error', tracked);
     }
     // A simple query ends at ReadyForQuery; in the extended protocol the server skips everything
     // up to Sync after an error, and so do we.
     if (head.kind !== 'query' && !(head.kind === 'denied' && head.mode === 'simple')) this.#skipToSync(head);
-    if (output === frame.raw && this.#runtime.wantsMessages) return this.#rewriteMessage(frame, 'error', 'tracked' in head ? head.tracked : undefined);
     return output;
   }
 
-  /** Runs onMessage over an error or notice; a message that cannot be decoded is withheld rather than sent unread. */
+  /**
+   * Runs onMessage over an error or notice; a message that cannot be decoded is withheld rather than
+   * sent unread. A statement's error in its summary becomes the text the client was shown.
+   */
   #rewriteMessage(frame: Frame, kind: 'error' | 'notice', tracked: Tracked | undefined): Buffer | null {
     const fields = decodeFields(frame.body);
     if (!fields) {
       const message = `sluice: a malformed ${kind} from the database server was withheld`;
+      if (kind === 'error' && tracked?.error) tracked.error = { code: SqlState.internalError, message };
       return kind === 'error' ? errorResponse({ severity: 'ERROR', code: SqlState.internalError, message }) : null;
     }
     const message = messageFor(kind, fields);
     const text = this.#runtime.message(tracked ? { ...message, query: tracked.query } : message);
-    return text ? encodeFields(frame.code, fields, text) : frame.raw;
+    if (!text) return frame.raw;
+    if (kind === 'error' && tracked?.error) tracked.error = { ...tracked.error, message: text.message };
+    return encodeFields(frame.code, fields, text);
   }
 
   /** Drops the expectations the server will not answer after an extended-protocol error. */
@@ -552,8 +664,10 @@ export class StatementRelay {
     tracked.resultIndex++;
     tracked.filter = undefined;
     if (!this.#runtime.wantsRows) return;
-    const filter = this.#runtime.resultSet(tracked.query, { index: tracked.resultIndex, columns });
-    if (filter) tracked.filter = { apply: filter.apply, columns, wanted: filter.columns === 'all' ? 'all' : new Set(filter.columns) };
+    const catalog = this.#host.tableNames;
+    const named = catalog ? columns.map((column) => withTableName(column, catalog)) : columns;
+    const filter = this.#runtime.resultSet(tracked.query, { index: tracked.resultIndex, columns: named });
+    if (filter) tracked.filter = { apply: filter.apply, columns: named, wanted: filter.columns === 'all' ? 'all' : new Set(filter.columns) };
   }
 
   #filterRow(tracked: Tracked, frame: Frame): Buffer | null {
@@ -581,21 +695,37 @@ export class StatementRelay {
       return null;
     }
     if (!patch) return frame.raw;
-    const encoded = patch.map((value, i) => {
-      const column = filter.columns[i];
-      return typeof value === 'string' && column && column.format === 1 ? encodeBinaryText(column, value) : value;
-    });
-    return encodeDataRow(frame.body, ranges, encoded);
+    try {
+      const encoded = patch.map((value, i) => {
+        const column = filter.columns[i];
+        return typeof value === 'string' && column && column.format === 1 ? encodeBinaryText(column, value) : value;
+      });
+      return encodeDataRow(frame.body, ranges, encoded);
+    } catch (error) {
+      // A replacement that is no value of its column's type: the client must not get the original instead.
+      this.#host.log.error({ error: (error as Error).message }, 'row replacement cannot be encoded: the rest of the result is withheld');
+      tracked.rowFailure = `sluice: a plugin's replacement is not valid for its column: ${(error as Error).message}`;
+      return null;
+    }
   }
 
   #report(tracked: Tracked): void {
     if (tracked.finished) return;
     tracked.finished = true;
+    tracked.endedAt = performance.now();
+    if (this.#deferReports) this.#finished.push(tracked);
+    else this.#reportNow(tracked);
+  }
+
+  #reportNow(tracked: Tracked): void {
+    const now = tracked.endedAt!;
+    const { sentAt } = tracked;
     this.#runtime.result(tracked.query, {
       rows: tracked.rows,
       ...(tracked.affected === undefined ? {} : { affected: tracked.affected }),
       bytes: tracked.bytes,
-      durationMs: performance.now() - tracked.startedAt,
+      durationMs: now - tracked.startedAt,
+      ...(sentAt === undefined ? {} : { upstream: { firstByteMs: (tracked.firstByteAt ?? now) - sentAt, lastByteMs: now - sentAt } }),
       ...(tracked.error === undefined ? {} : { error: tracked.error }),
       decision: tracked.decision,
     });
@@ -679,4 +809,9 @@ function splitStatements(whole: QueryEvent, make: (sql: string) => QueryEvent): 
   const statements = whole.analysis()?.statements ?? [];
   if (statements.length <= 1 || statements.some((statement) => statement.location === undefined)) return [whole];
   return statements.map((statement) => make(whole.sql.slice(statement.location!.start, statement.location!.end).trim()));
+}
+
+function withTableName(column: ColumnDescription, catalog: Catalog): ColumnDescription {
+  const name = column.tableOid === 0 ? undefined : catalog.name(column.tableOid);
+  return name === undefined ? column : { ...column, table: name };
 }

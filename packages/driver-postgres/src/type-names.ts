@@ -20,3 +20,10 @@ const BUILTIN_TYPES: ReadonlyMap<number, string> = new Map([
 export function typeName(oid: number): string {
   return BUILTIN_TYPES.get(oid) ?? String(oid);
 }
+
+const OIDS_BY_NAME: ReadonlyMap<string, number> = new Map([...BUILTIN_TYPES].map(([oid, name]) => [name, oid]));
+
+/** The OID of a built-in type by name; undefined for other types. */
+export function builtinTypeOid(name: string): number | undefined {
+  return OIDS_BY_NAME.get(name);
+}

@@ -12,6 +12,7 @@ export const DEFAULTS = {
   webhook: { batchSize: 100, flushIntervalMs: 1_000, timeoutMs: 10_000, spoolMaxBytes: 100 * 1024 * 1024, spoolRoot: 'audit-spool', onFailure: 'buffer' },
   stdout: { level: 'info', onFailure: 'buffer' },
   checkpoints: { everyRecords: 1_000, everyMs: 60_000 },
+  api: { maxExportRecords: 100_000 },
 } as const;
 
 const DURATION_HINT = 'expected a duration such as 250ms, 30s, 5m, 1h or a number of milliseconds';
@@ -140,6 +141,13 @@ export const optionsSchema = z.strictObject({
   redact_literals: z.boolean().default(DEFAULTS.redactLiterals),
   max_sql_length: z.number().int().min(64).default(DEFAULTS.maxSqlLength),
   checkpoints: checkpoints.optional(),
+  /** The admin API's audit routes: who besides admin.groups may read them, and how much one export may hold. */
+  api: z
+    .strictObject({
+      groups: z.array(z.string().min(1)).default([]),
+      max_export_records: count(DEFAULTS.api.maxExportRecords),
+    })
+    .default({ groups: [], max_export_records: DEFAULTS.api.maxExportRecords }),
 });
 
 export type AuditOptions = z.output<typeof optionsSchema>;

@@ -105,7 +105,10 @@ describe('the audit plugin', () => {
     select.annotations.masked = { 'public.customers.email': { type: 'email', count: 2 } };
     await audit.onResult!(s, select, allowed);
     const held = query("update public.customers set email = 'x@y.z' where id = 1");
+    const hold = { id: 'ap-1', plugin: 'guardrails', rule: 'review-writes', reason: 'writes need a review' };
+    await audit.onApproval!(s, held, { ...hold, stage: 'requested' });
     held.annotations.approval = { id: 'ap-1', approver: 'bob', rule: 'review-writes' };
+    await audit.onApproval!(s, held, { ...hold, stage: 'decided', action: 'allow' });
     held.annotations.wouldDeny = [{ rule: 'dry-run-rule', reason: 'would deny' }];
     await audit.onResult!(s, held, { rows: 0, affected: 1, bytes: 0, durationMs: 2, decision: { action: 'allow' } });
     await audit.onResult!(s, query('drop table t'), { rows: 0, bytes: 0, durationMs: 0, decision: { action: 'deny', rule: 'no-drop', reason: 'DROP is not allowed here', plugin: 'guardrails' } });
@@ -115,7 +118,7 @@ describe('the audit plugin', () => {
     await trail.close();
 
     const all = await records('audit/audit.jsonl');
-    expect(all.map((r) => r.event)).toEqual(['connect', 'query', 'approval', 'query', 'query', 'query', 'disconnect', 'connect']);
+    expect(all.map((r) => r.event)).toEqual(['connect', 'query', 'approval', 'approval', 'query', 'query', 'query', 'disconnect', 'connect']);
     expect(all[0]).toMatchObject({
       seq: 1,
       session: 's-1a2b3c',
@@ -134,17 +137,22 @@ describe('the audit plugin', () => {
       result: { rows: 2, bytes: 120, duration_ms: 1.235 },
       masked: { 'public.customers.email': { type: 'email', count: 2 } },
     });
-    expect(all[2]).toMatchObject({ event: 'approval', decision: { action: 'allow', approver: 'bob', approval_id: 'ap-1', rule: 'review-writes', outcome: 'approved' } });
-    expect(all[3]).toMatchObject({
+    expect(all[2]).toMatchObject({
+      event: 'approval',
+      statement: { kinds: ['update'] },
+      decision: { action: 'hold', approval_id: 'ap-1', rule: 'review-writes', plugin: 'guardrails', reason: 'writes need a review', outcome: 'requested' },
+    });
+    expect(all[3]).toMatchObject({ event: 'approval', decision: { action: 'allow', approver: 'bob', approval_id: 'ap-1', rule: 'review-writes', outcome: 'approved' } });
+    expect(all[4]).toMatchObject({
       statement: { kinds: ['update'], columns: [{ table: 'public.customers', name: 'email', access: 'write' }] },
       decision: { action: 'allow', approver: 'bob', rule: 'review-writes', would_deny: [{ rule: 'dry-run-rule', reason: 'would deny' }] },
       result: { affected: 1 },
     });
-    expect(all[4]).toMatchObject({ decision: { action: 'deny', rule: 'no-drop', reason: 'DROP is not allowed here', plugin: 'guardrails' } });
-    expect(all[5]).toMatchObject({ statement: { kinds: ['unknown'], parse_error: 'syntax error at or near "garbage"' }, result: { error: { code: '42601' } } });
-    expect(all[6]).toMatchObject({ event: 'disconnect', result: { reason: 'client', statements: 4, duration_ms: 10 } });
-    expect(all[7]).toMatchObject({ event: 'connect', identity: { claimed: 'mallory' }, client: { addr: '10.0.0.9' }, decision: { action: 'deny' } });
-    expect(all[7]).not.toHaveProperty('session');
+    expect(all[5]).toMatchObject({ decision: { action: 'deny', rule: 'no-drop', reason: 'DROP is not allowed here', plugin: 'guardrails' } });
+    expect(all[6]).toMatchObject({ statement: { kinds: ['unknown'], parse_error: 'syntax error at or near "garbage"' }, result: { error: { code: '42601' } } });
+    expect(all[7]).toMatchObject({ event: 'disconnect', result: { reason: 'client', statements: 4, duration_ms: 10 } });
+    expect(all[8]).toMatchObject({ event: 'connect', identity: { claimed: 'mallory' }, client: { addr: '10.0.0.9' }, decision: { action: 'deny' } });
+    expect(all[8]).not.toHaveProperty('session');
     expect(verifyTrail([{ name: 'audit.jsonl', text: await readFile(join(dir, 'audit/audit.jsonl'), 'utf8') }]).ok).toBe(true);
   });
 
@@ -152,10 +160,11 @@ describe('the audit plugin', () => {
     const { plugin: audit, trail } = await plugin({ sinks: [{ type: 'file', path: 'audit.jsonl' }] });
     const held = query('alter table t add column c int');
     held.annotations.approvalOutcome = { id: 'ap-2', rule: 'review-ddl', rules: ['review-ddl'], outcome: 'denied', by: 'dana', requestedAt: 'x', decidedAt: 'y' };
+    await audit.onApproval!(session(), held, { id: 'ap-2', plugin: 'guardrails', rule: 'review-ddl', stage: 'decided', action: 'deny', reason: 'refused by dana' });
     await audit.onResult!(session(), held, { rows: 0, bytes: 0, durationMs: 5, decision: { action: 'deny', rule: 'review-ddl', reason: 'refused by dana', plugin: 'guardrails' } });
     await trail.close();
     expect((await records()).map((r) => [r.event, r.decision])).toEqual([
-      ['approval', { action: 'deny', rule: 'review-ddl', approver: 'dana', approval_id: 'ap-2', outcome: 'denied' }],
+      ['approval', { action: 'deny', rule: 'review-ddl', plugin: 'guardrails', approval_id: 'ap-2', reason: 'refused by dana', approver: 'dana', outcome: 'denied' }],
       ['query', { action: 'deny', rule: 'review-ddl', reason: 'refused by dana', plugin: 'guardrails', approver: 'dana', approval_id: 'ap-2' }],
     ]);
   });

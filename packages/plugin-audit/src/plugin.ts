@@ -2,8 +2,11 @@
 import type { PluginContext, SluicePlugin, SqlParser } from '@sluice/core';
 import { deny } from '@sluice/core';
 import { loadCheckpointPolicy } from './checkpoint/policy.js';
+import { fileWritableProblem } from './api/file-writable.js';
+import { auditApiRoutes } from './api/routes.js';
+import { registerSinkMetrics, SinkLag } from './api/sink-metrics.js';
 import type { AuditOptions } from './options.js';
-import { connectBody, disconnectBody, queryBodies, refusedBody, type RecordOptions } from './record/build.js';
+import { approvalBody, connectBody, disconnectBody, queryBody, refusedBody, type RecordOptions } from './record/build.js';
 import { Chain } from './record/chain.js';
 import { openSinks } from './sinks/open-sinks.js';
 import type { Sink } from './sinks/sink.js';
@@ -52,6 +55,25 @@ export async function buildAuditPlugin(
     path: '/api/audit/sinks',
     handle: () => ({ status: 200, body: { head: state.value.chain.head, sinks: trail.status() } }),
   });
+  for (const route of auditApiRoutes({
+    file: primary,
+    groups: options.api.groups,
+    maxExportRecords: options.api.max_export_records,
+    ...(checkpoints ? { signingKey: checkpoints.privateKey } : {}),
+  })) {
+    context.registerAdminRoute(route);
+  }
+  context.registerReadinessCheck?.({
+    name: PLUGIN_NAME,
+    check: async () => {
+      const failing = trail.status().filter((sink) => !sink.ok).map((sink) => `${sink.kind} sink failing`);
+      // A file sink only opens its file at the first record: probe that it could.
+      for (const problem of await Promise.all(opened.files.map(fileWritableProblem))) if (problem !== undefined) failing.push(`file sink cannot write (${problem})`);
+      return failing.length === 0 ? { ok: true } : { ok: false, detail: [...new Set(failing)].join('; ') };
+    },
+  });
+  const lag = context.metrics ? new SinkLag(() => trail.status()) : undefined;
+  if (context.metrics && lag) registerSinkMetrics(context.metrics, () => trail.status(), lag);
   const recordOptions: RecordOptions = { redactLiterals: options.redact_literals, maxSqlLength: options.max_sql_length };
 
   const refusal = (): string | undefined => {
@@ -80,7 +102,11 @@ export async function buildAuditPlugin(
     },
 
     onResult(session, query, summary) {
-      for (const body of queryBodies(session, query, summary, recordOptions)) trail.append(body);
+      trail.append(queryBody(session, query, summary, recordOptions));
+    },
+
+    onApproval(session, query, approval) {
+      trail.append(approvalBody(session, query, approval, recordOptions));
     },
 
     onDisconnect(session, info) {
@@ -97,6 +123,7 @@ export async function buildAuditPlugin(
     },
 
     close() {
+      lag?.close();
       return trail.close();
     },
   };

@@ -9,7 +9,17 @@ const USAGE = `Usage:
 Options:
   --url <url>     the admin API (default: $SLUICE_ADMIN_URL, else http://127.0.0.1:9090)
   --user <name>   who you are (default: $SLUICE_USER); the password is read from $SLUICE_PASSWORD
+
+Sign in with an OIDC access token instead (e.g. from \`sluice login\`) by setting $SLUICE_TOKEN:
+it is sent as a bearer token, and --user is then not needed.
 `;
+
+/** The Authorization header: a bearer token when one is given, else Basic with the user's password. */
+function credentials(user: string | undefined, password: string | undefined, token: string | undefined): string | undefined {
+  if (token) return `Bearer ${token}`;
+  if (!user || password === undefined) return undefined;
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
 
 interface Approval {
   id: string;
@@ -40,17 +50,16 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = process.en
     return values.help ? 0 : 2;
   }
   const url = values.url ?? env.SLUICE_ADMIN_URL ?? 'http://127.0.0.1:9090';
-  const user = values.user ?? env.SLUICE_USER;
-  const password = env.SLUICE_PASSWORD;
-  if (!user || password === undefined) {
-    err.write('sluice approvals: set --user (or $SLUICE_USER) and $SLUICE_PASSWORD\n');
+  const authorization = credentials(values.user ?? env.SLUICE_USER, env.SLUICE_PASSWORD, env.SLUICE_TOKEN);
+  if (authorization === undefined) {
+    err.write('sluice approvals: set $SLUICE_TOKEN (an access token), or --user (or $SLUICE_USER) and $SLUICE_PASSWORD\n');
     return 2;
   }
   const call = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(new URL(path, url), {
       method,
       headers: {
-        authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+        authorization,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -56,6 +56,32 @@ describe('the plugin object', () => {
   });
 });
 
+describe('judgements kept per analysis', () => {
+  it('judges a shared analysis once per session, and again under the rules of a reloaded instance', async () => {
+    const shared = analysis(statement('drop'));
+    const s = session();
+    const before = plugin({ rules: [] }).plugin;
+    expect(await decide(before, s, query('drop table t', shared))).toBeUndefined();
+    expect(await decide(before, s, query('drop table t', shared))).toBeUndefined();
+    // After a reload the new instance gets the same session state.
+    const after = plugin().plugin;
+    expect(await decide(after, s, query('drop table t', shared))).toMatchObject({ action: 'deny', rule: 'no-drop-in-prod' });
+  });
+
+  it('judges again every time when a rule reads the clock', async () => {
+    let now = new Date('2025-11-24T10:00:00Z');
+    const { plugin: p } = plugin(
+      { rules: [{ name: 'office-hours', match: { statement: ['select'], time: { days: 'mon', from: '09:00', to: '17:00' } }, action: 'deny' }] },
+      () => now,
+    );
+    const shared = analysis(statement('select'));
+    const s = session();
+    expect(await decide(p, s, query('select 1', shared))).toMatchObject({ action: 'deny' });
+    now = new Date('2025-11-24T20:00:00Z');
+    expect(await decide(p, s, query('select 1', shared))).toBeUndefined();
+  });
+});
+
 describe('log rules', () => {
   it('add to query.annotations.wouldDeny, keep what earlier plugins put there, and log the rule', async () => {
     const { plugin: p, log } = plugin({ rules: [{ name: 'dry-no-truncate', match: { statement: 'truncate' }, action: 'log' }] });

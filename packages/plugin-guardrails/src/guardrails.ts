@@ -1,5 +1,5 @@
 // The guardrails plugin object: judges each statement in onQuery, holds it for approval, flags dry-run findings.
-import type { Decision, PluginContext, PluginLogger, QueryEvent, Session, SluicePlugin } from '@sluice/core';
+import type { Decision, PluginContext, PluginLogger, QueryEvent, Session, SluicePlugin, SqlAnalysis } from '@sluice/core';
 import { approvalRoutes } from './approvals/admin-routes.js';
 import { ApprovalEngine, type HoldingRule } from './approvals/engine.js';
 import { WebhookNotifier } from './approvals/notifier.js';
@@ -26,6 +26,10 @@ interface SessionState {
   prepared?: Map<string, Judgement>;
   /** Approvals this session is waiting for, cancelled if it disconnects. */
   waiting?: Set<string>;
+  /** Judgements by analysis (when no rule reads the clock). */
+  judged?: WeakMap<SqlAnalysis, Judgement>;
+  /** The rules `prepared` and `judged` were judged by. */
+  policy?: Policy;
 }
 
 const MAX_PREPARED_PER_SESSION = 256;
@@ -97,9 +101,23 @@ export function createGuardrails(options: GuardrailsOptions, deps: GuardrailsDep
  */
 function judge(policy: Policy, session: Session, query: QueryEvent, at: Date): Judgement {
   const state = session.state as SessionState;
+  if (state.policy !== policy) {
+    // A reload hands the session's state to the new plugin instance: judgements of the old rules do not carry over.
+    state.policy = policy;
+    state.prepared = undefined;
+    state.judged = undefined;
+  }
   if (query.via === 'execute' && !policy.timeDependent) {
     const prepared = state.prepared?.get(query.sql);
     if (prepared) return prepared;
+  }
+  const analysis = query.analysis();
+  // The same analysis (statements of one shape share it) in the same session gets the same judgement,
+  // unless a rule reads the clock. Without statements the SQL text itself is read: not kept.
+  const reusable = !policy.timeDependent && analysis !== undefined && analysis.statements.length > 0;
+  if (reusable) {
+    const known = state.judged?.get(analysis);
+    if (known) return known;
   }
   const context: MatchContext = {
     listener: session.listener,
@@ -108,7 +126,8 @@ function judge(policy: Policy, session: Session, query: QueryEvent, at: Date): J
     identity: session.identity,
     now: at,
   };
-  const judgement = evaluate(policy, context, query.sql, query.analysis());
+  const judgement = evaluate(policy, context, query.sql, analysis);
+  if (reusable) (state.judged ??= new WeakMap()).set(analysis, judgement);
   if (query.via === 'prepare') {
     const prepared = (state.prepared ??= new Map());
     prepared.delete(query.sql);

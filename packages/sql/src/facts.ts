@@ -1,5 +1,5 @@
 // Collects what one statement touches while its tree or tokens are walked, then freezes it as a StatementInfo.
-import type { ColumnRef, StatementInfo, StatementKind, TableRef } from '@sluice/core';
+import type { ColumnRef, SettingChange, StatementInfo, StatementKind, TableRef } from '@sluice/core';
 
 export type Access = 'read' | 'write';
 
@@ -24,6 +24,13 @@ export class StatementFacts {
   /** One entry per UPDATE/DELETE met: whether its WHERE clause restricts rows. */
   readonly restrictedWrites: boolean[] = [];
   hasLimit: boolean | undefined;
+  /**
+   * Set when something recorded here depends on the value of a constant in the text (EXPLAIN
+   * (ANALYZE 0), set_config('role', …), a DO block's body): the analysis then holds for this exact
+   * text only, never for every text of its shape.
+   */
+  readsConstants = false;
+  readonly #settings = new Map<string, SettingChange>();
 
   constructor(kind: StatementKind) {
     this.kind = kind;
@@ -48,6 +55,15 @@ export class StatementFacts {
     if (name) this.functions.add(name.toLowerCase());
   }
 
+  addSetting(name: string, action: SettingChange['action']): void {
+    const lowered = name.toLowerCase();
+    this.#settings.set(`${action}\u0000${lowered}`, { name: lowered, action });
+  }
+
+  get settings(): SettingChange[] {
+    return [...this.#settings.values()];
+  }
+
   get tables(): TableRef[] {
     return [...this.#tables.values()];
   }
@@ -59,6 +75,7 @@ export class StatementFacts {
   /** Adds everything another statement's facts hold, as when a dynamic or ambiguous part is folded in. */
   absorb(other: StatementFacts | StatementInfo): void {
     if (other instanceof StatementFacts) {
+      if (other.readsConstants) this.readsConstants = true;
       this.kinds.add(other.kind);
       for (const kind of other.kinds) this.kinds.add(kind);
       this.restrictedWrites.push(...other.restrictedWrites);
@@ -69,6 +86,7 @@ export class StatementFacts {
     for (const table of other.tables) this.addTable(table.name, table.access);
     for (const column of other.columns) this.addColumn(column.name, column.access, column.table);
     for (const name of other.functions) this.addFunction(name);
+    for (const setting of other.settings ?? []) this.addSetting(setting.name, setting.action);
   }
 
   toInfo(location?: { start: number; end: number }): StatementInfo {
@@ -86,6 +104,7 @@ export class StatementFacts {
     };
     if (this.restrictedWrites.length > 0) info.hasWhere = this.restrictedWrites.every(Boolean);
     if (this.hasLimit !== undefined) info.hasLimit = this.hasLimit;
+    if (this.#settings.size > 0) info.settings = this.settings;
     if (location) info.location = location;
     return info;
   }

@@ -126,6 +126,15 @@ function unwrap(value: unknown, type: string): Obj | undefined {
   return isObj(wrapped) ? wrapped : value;
 }
 
+/** The text of a string constant (`'role'`, or `'role'::text`); undefined for anything computed. */
+function constantText(value: unknown): string | undefined {
+  let node = single(value);
+  if (node?.[0] === 'TypeCast') node = single(node[1].arg);
+  if (node?.[0] !== 'A_Const') return undefined;
+  const sval = node[1].sval;
+  return isObj(sval) && typeof sval.sval === 'string' ? sval.sval : undefined;
+}
+
 function strings(items: unknown): string[] {
   return list(items)
     .map((item) => (isObj(item) && isObj(item.String) ? String(item.String.sval ?? '') : undefined))
@@ -235,15 +244,26 @@ class PgWalker {
       case 'CopyStmt':
         return this.copy(body, ctx);
       case 'DoStmt':
+        // Its body, a string constant, is read (postgres.ts): the analysis is for this text only.
+        this.#facts.readsConstants = true;
         this.#facts.addKind('unknown');
         return;
       case 'CreateFunctionStmt':
+        // `LANGUAGE 'c'` may be a string constant, and so may the SET clause's values.
+        this.#facts.readsConstants = true;
         // The body is stored, not run; its name is created, not called. LANGUAGE C loads a shared library now.
         if (list(body.options).some((option) => {
           const elem = unwrap(option, 'DefElem');
           return elem?.defname === 'language' && strings([elem.arg])[0]?.toLowerCase() === 'c';
         })) this.#facts.addFunction(Markers.loadLibrary);
+        // A SET clause (`SET role = admin`) takes effect whenever the function runs.
+        for (const option of list(body.options)) {
+          const elem = unwrap(option, 'DefElem');
+          if (elem?.defname === 'set') this.visit(elem.arg, ctx);
+        }
         return;
+      case 'VariableSetStmt':
+        return this.variableSet(body);
       case 'CreateTrigStmt':
         this.relation(unwrap(body.relation, 'RangeVar'), 'write', ctx);
         return;
@@ -296,8 +316,26 @@ class PgWalker {
   }
 
   funcCall(body: Obj, ctx: Context): void {
-    this.#facts.addFunction(strings(body.funcname).join('.'));
+    const name = strings(body.funcname).join('.');
+    this.#facts.addFunction(name);
+    if (name.toLowerCase() === 'set_config' || name.toLowerCase() === 'pg_catalog.set_config') {
+      // The setting's name is the first argument's value.
+      this.#facts.readsConstants = true;
+      this.#facts.addSetting(constantText(list(body.args)[0]) ?? '*', 'set');
+    }
     this.fields(body, ctx, ['funcname']);
+  }
+
+  variableSet(body: Obj): void {
+    switch (body.kind) {
+      case 'VAR_RESET':
+        return this.#facts.addSetting(String(body.name ?? '*'), 'reset');
+      case 'VAR_RESET_ALL':
+        return this.#facts.addSetting('all', 'reset');
+      default:
+        // SET, SET LOCAL, SET … TO DEFAULT, SET TRANSACTION (named `transaction`).
+        return this.#facts.addSetting(String(body.name ?? '*'), 'set');
+    }
   }
 
   columnRef(body: Obj, ctx: Context): void {
@@ -463,12 +501,17 @@ class PgWalker {
   explain(body: Obj, ctx: Context): void {
     const analyze = list(body.options).some((option) => {
       const elem = unwrap(option, 'DefElem');
-      return elem?.defname === 'analyze' && truthyOption(elem.arg);
+      if (elem?.defname !== 'analyze') return false;
+      // `ANALYZE 0` and `ANALYZE 1` differ only in a constant: this text's analysis is its own.
+      if (elem.arg !== undefined) this.#facts.readsConstants = true;
+      return truthyOption(elem.arg);
     });
     this.visit(body.query, { ...ctx, executes: ctx.executes && analyze, readOnly: ctx.readOnly || !analyze });
   }
 
   copy(body: Obj, ctx: Context): void {
+    // `FROM ''` reaches the tree as no file name at all (empty values are left out): the constant decides.
+    this.#facts.readsConstants = true;
     const relation = unwrap(body.relation, 'RangeVar');
     const table = this.relation(relation, body.is_from ? 'write' : 'read', ctx);
     if (ctx.columns) {

@@ -132,3 +132,24 @@ describe('postgres bypass attempts', () => {
     checkCase(parser.parse(testCase.sql), testCase);
   });
 });
+
+describe('postgres settings', () => {
+  const settings = (sql: string) => parser.parse(sql).statements.map((s) => (s.settings ?? []).map((x) => `${x.action}:${x.name}`));
+  it.each([
+    ['SET ROLE NONE', ['set:role']],
+    ['SET LOCAL role TO analyst', ['set:role']],
+    ['RESET ROLE', ['reset:role']],
+    ['SET SESSION AUTHORIZATION DEFAULT', ['set:session_authorization']],
+    ['RESET ALL', ['reset:all']],
+    ['SET search_path = app, public', ['set:search_path']],
+    ["SELECT set_config('Role', 'x', false)", ['set:role']],
+    ["SELECT pg_catalog.set_config('role'::text, 'x', false)", ['set:role']],
+    ["SELECT set_config($1, 'x', false)", ['set:*']],
+    ["SELECT set_config(lower('ROLE'), 'x', false)", ['set:*']],
+    ["CREATE FUNCTION f() RETURNS int LANGUAGE sql SET role = 'admin' AS 'select 1'", ['set:role']],
+    ["DO $$ BEGIN PERFORM set_config('role', 'admin', false); END $$", ['set:role']],
+    ['SELECT 1', []],
+  ])('%s', (sql, expected) => {
+    expect(settings(sql)[0]).toEqual(expected);
+  });
+});

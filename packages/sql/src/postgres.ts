@@ -5,8 +5,10 @@ import { markAmbiguous, summarize } from './facts.js';
 import { loadPgQuery, type PgQuery } from './pg-query.js';
 import { escapeStringReading } from './postgres-escapes.js';
 import { doBlockQueries } from './postgres-plpgsql.js';
+import { postgresShape } from './postgres-shape.js';
 import { analyzePgStatement } from './postgres-walk.js';
 import { safeParse } from './safe-parse.js';
+import { ShapeCache, type ShapedAnalysis } from './shape-cache.js';
 
 type Obj = Record<string, unknown>;
 
@@ -16,38 +18,48 @@ interface RawStatement {
   stmt_len?: number;
 }
 
+/** A parser whose analyses are shared by statements that differ only in constants (see shape-cache.ts). */
 export async function createPostgresParser(): Promise<SqlParser> {
   const pg = await loadPgQuery();
-  return { dialect: 'postgres', parse: safeParse('postgres', (sql) => analyzePostgres(pg, sql)) };
+  const cache = new ShapeCache(postgresShape, (sql) => analyzePostgresShaped(pg, sql));
+  return { dialect: 'postgres', parse: safeParse('postgres', (sql) => cache.analyze(sql)), cachesAnalyses: true };
 }
 
 export function analyzePostgres(pg: PgQuery, sql: string): SqlAnalysis {
-  const analysis = analyzeOnce(pg, sql, true);
-  if (analysis.error) return analysis;
-  const other = escapeStringReading(pg, sql);
-  if (other === undefined) return analysis;
-  const alternative = analyzeOnce(pg, other, true);
-  // A reading that does not parse would be rejected whole by the server: nothing of it would run.
-  if (alternative.error || summarize(alternative.statements) === summarize(analysis.statements)) return analysis;
-  return { statements: markAmbiguous(analysis.statements, alternative.statements) };
+  return analyzePostgresShaped(pg, sql).analysis;
 }
 
-function analyzeOnce(pg: PgQuery, sql: string, withBlocks: boolean): SqlAnalysis {
-  if (sql.trim() === '') return { statements: [] };
+/** The analysis, and whether it depends on the value of some constant in the text. */
+export function analyzePostgresShaped(pg: PgQuery, sql: string): ShapedAnalysis {
+  const shaped = analyzeOnce(pg, sql, true);
+  const analysis = shaped.analysis;
+  if (analysis.error) return shaped;
+  const other = escapeStringReading(pg, sql);
+  if (other === undefined) return shaped;
+  // Which reading applies depends on the constants' bytes (and a server setting): never shared.
+  const alternative = analyzeOnce(pg, other, true).analysis;
+  // A reading that does not parse would be rejected whole by the server: nothing of it would run.
+  if (alternative.error || summarize(alternative.statements) === summarize(analysis.statements)) return { analysis, readsConstants: true };
+  return { analysis: { statements: markAmbiguous(analysis.statements, alternative.statements) }, readsConstants: true };
+}
+
+function analyzeOnce(pg: PgQuery, sql: string, withBlocks: boolean): ShapedAnalysis {
+  if (sql.trim() === '') return { analysis: { statements: [] }, readsConstants: false };
   let tree: { stmts?: RawStatement[] };
   try {
     tree = pg.parseSync(sql) as { stmts?: RawStatement[] };
   } catch (error) {
-    return { statements: [], error: parseError(error) };
+    return { analysis: { statements: [], error: parseError(error) }, readsConstants: false };
   }
   const toChar = byteToCharOffsets(sql);
   const byteLength = Buffer.byteLength(sql, 'utf8');
+  let readsConstants = false;
   const statements = (tree.stmts ?? []).map((raw): StatementInfo => {
     const facts = analyzePgStatement(raw.stmt ?? {});
     const doStatement = raw.stmt?.DoStmt as Obj | undefined;
     if (doStatement && withBlocks) {
       for (const query of doBlockQueries(pg, doStatement)) {
-        for (const statement of analyzeOnce(pg, query.sql, false).statements) {
+        for (const statement of analyzeOnce(pg, query.sql, false).analysis.statements) {
           // An expression (IF x, a := ...) contributes what it reads and calls, not a statement kind.
           facts.absorb(query.statement ? statement : { ...statement, kinds: [] });
         }
@@ -58,9 +70,10 @@ function analyzeOnce(pg: PgQuery, sql: string, withBlocks: boolean): SqlAnalysis
     const start = toChar(startByte);
     let end = toChar(endByte);
     while (end > start && /[\s;]/.test(sql[end - 1]!)) end--;
+    if (facts.readsConstants) readsConstants = true;
     return facts.toInfo({ start, end });
   });
-  return { statements };
+  return { analysis: { statements }, readsConstants };
 }
 
 /** The parser's message without the quoted SQL fragment (it may hold a literal such as a password). */

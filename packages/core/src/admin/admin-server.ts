@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { StaticUserStore } from '../identity/static-users.js';
 import type { AdminResponse, AdminRoute } from '../plugin.js';
 import { authenticateAdmin, type BearerVerifier } from './admin-auth.js';
+import { consoleRoutes } from './console/serve-console.js';
 import { matchRoute } from './route-match.js';
 
 const MAX_BODY = 1 << 20;
@@ -32,7 +33,8 @@ export class AdminServer {
   readonly #options: AdminServerOptions;
 
   constructor(options: AdminServerOptions) {
-    this.#options = options;
+    // The web console's static files are public like health; its data comes from the authenticated API.
+    this.#options = { ...options, health: [...options.health, ...consoleRoutes()] };
     const handler = (request: IncomingMessage, response: ServerResponse) => {
       this.#handle(request, response).catch((error: unknown) => {
         options.log.error({ error: (error as Error).message, path: request.url }, 'admin request failed');
@@ -61,11 +63,11 @@ export class AdminServer {
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://admin');
     const method = request.method ?? 'GET';
-    const health = matchRoute(this.#options.health, method, url.pathname);
-    if (health && health !== 'method-not-allowed') {
-      return send(response, await health.route.handle({ identity: ANONYMOUS, params: health.params, query: url.searchParams, body: undefined }));
-    }
     const { users, verifyBearer, adminGroups, routes } = this.#options.current();
+    const open = matchRoute([...this.#options.health, ...routes.filter((route) => route.access === 'public')], method, url.pathname);
+    if (open && open !== 'method-not-allowed') {
+      return send(response, await open.route.handle({ identity: ANONYMOUS, isAdmin: false, params: open.params, query: url.searchParams, body: undefined }));
+    }
     const caller = await authenticateAdmin(request, users, verifyBearer);
     if (!caller.ok) {
       this.#options.log.info({ path: url.pathname, reason: caller.reason }, 'admin request refused');
@@ -81,7 +83,7 @@ export class AdminServer {
     }
     const body = await readJson(request);
     if (body === INVALID) return send(response, { status: 400, body: { error: 'the body is not valid JSON (at most 1 MB)' } });
-    const result = await matched.route.handle({ identity: caller.identity, params: matched.params, query: url.searchParams, body });
+    const result = await matched.route.handle({ identity: caller.identity, isAdmin, params: matched.params, query: url.searchParams, body });
     this.#options.log.info({ method, path: url.pathname, user: caller.identity.name, status: result.status }, 'admin request');
     send(response, result);
   }
@@ -107,10 +109,16 @@ async function readJson(request: IncomingMessage): Promise<unknown> {
 }
 
 function send(response: ServerResponse, result: AdminResponse): void {
+  const headers = { ...result.headers };
   if (result.status === 204 || result.body === undefined) {
-    response.writeHead(result.status).end();
+    response.writeHead(result.status, headers).end();
+    return;
+  }
+  if (result.contentType !== undefined) {
+    const bytes = typeof result.body === 'string' ? Buffer.from(result.body, 'utf8') : Buffer.from(result.body as Uint8Array);
+    response.writeHead(result.status, { ...headers, 'content-type': result.contentType, 'content-length': bytes.length }).end(bytes);
     return;
   }
   const text = JSON.stringify(result.body);
-  response.writeHead(result.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  response.writeHead(result.status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
 }

@@ -1,6 +1,6 @@
 // The admin API's own routes: health and readiness, live sessions, reload.
 import { connect } from 'node:net';
-import type { AdminRoute } from '../plugin.js';
+import type { AdminRoute, ReadinessCheck } from '../plugin.js';
 
 export interface LiveSessionView {
   readonly id: string;
@@ -21,7 +21,13 @@ export interface AdminTarget {
   /** Rejects with a readable reason when the new config is refused. */
   reload(): Promise<void>;
   upstreams(): { readonly listener: string; readonly host: string; readonly port: number }[];
+  /** The plugins' readiness checks (audit sinks writable…). */
+  readinessChecks(): readonly ReadinessCheck[];
+  /** Prometheus exposition of the Sluice's registry. */
+  metrics(): Promise<{ readonly contentType: string; readonly body: string }>;
 }
+
+const CHECK_TIMEOUT_MS = 2_000;
 
 export function healthRoutes(target: AdminTarget): AdminRoute[] {
   return [
@@ -30,11 +36,12 @@ export function healthRoutes(target: AdminTarget): AdminRoute[] {
       method: 'GET',
       path: '/readyz',
       handle: async () => {
-        const checks = await Promise.all(
-          target.upstreams().map(async (upstream) => ({ ...upstream, reachable: await reachable(upstream.host, upstream.port) })),
-        );
-        const ready = checks.every((check) => check.reachable);
-        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', upstreams: checks } };
+        const [upstreams, checks] = await Promise.all([
+          Promise.all(target.upstreams().map(async (upstream) => ({ ...upstream, reachable: await reachable(upstream.host, upstream.port) }))),
+          Promise.all(target.readinessChecks().map(runCheck)),
+        ]);
+        const ready = upstreams.every((upstream) => upstream.reachable) && checks.every((check) => check.ok);
+        return { status: ready ? 200 : 503, body: { status: ready ? 'ready' : 'not ready', upstreams, checks } };
       },
     },
   ];
@@ -60,6 +67,14 @@ export function sessionRoutes(target: AdminTarget): AdminRoute[] {
         }
       },
     },
+    {
+      method: 'GET',
+      path: '/metrics',
+      handle: async () => {
+        const { contentType, body } = await target.metrics();
+        return { status: 200, contentType, body, headers: { 'cache-control': 'no-store' } };
+      },
+    },
     { method: 'GET', path: '/api/whoami', access: 'authenticated', handle: ({ identity }) => ({ status: 200, body: { identity } }) },
   ];
 }
@@ -75,4 +90,20 @@ function reachable(host: string, port: number, timeoutMs = 1_000): Promise<boole
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
+}
+
+/** A check that throws or hangs counts as failing; its message is not shown (it may name a path). */
+async function runCheck(check: ReadinessCheck): Promise<{ name: string; ok: boolean; detail?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ ok: false; detail: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ ok: false, detail: `no answer within ${CHECK_TIMEOUT_MS} ms` }), CHECK_TIMEOUT_MS);
+  });
+  try {
+    const result = await Promise.race([Promise.resolve(check.check()), timeout]);
+    return { name: check.name, ok: result.ok, ...(result.detail === undefined ? {} : { detail: result.detail }) };
+  } catch {
+    return { name: check.name, ok: false, detail: 'the check failed' };
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -18,7 +18,7 @@ describe('pgpassWithEntry', () => {
 });
 
 describe('myCnfWithClient', () => {
-  const entry = { host: '127.0.0.1', port: 3307, user: 'alice', password: 'a"b' };
+  const entry = { host: '127.0.0.1', port: 3307, user: 'alice', password: 'a"b', tls: false };
 
   it('adds a [client] group', () => {
     expect(myCnfWithClient('[mysqld]\nport=3306\n', entry)).toBe('[mysqld]\nport=3306\n\n[client]\nhost=127.0.0.1\nport=3307\nuser=alice\npassword="a\\"b"\n');
@@ -27,6 +27,14 @@ describe('myCnfWithClient', () => {
   it('replaces only our keys inside an existing [client] group', () => {
     const existing = '[client]\nport = 1\ndefault-character-set=utf8mb4\npassword=old\n[mysql]\nuser=x\n';
     expect(myCnfWithClient(existing, entry)).toBe('[client]\nhost=127.0.0.1\nport=3307\nuser=alice\npassword="a\\"b"\ndefault-character-set=utf8mb4\n[mysql]\nuser=x\n');
+  });
+
+  it('asks MariaDB clients for TLS in their own group, replacing an earlier TLS line there', () => {
+    expect(myCnfWithClient('', { ...entry, tls: true })).toBe('[client]\nhost=127.0.0.1\nport=3307\nuser=alice\npassword="a\\"b"\n\n[client-mariadb]\nssl\n');
+    const existing = '[client-mariadb]\nssl=0\nssl_ca=/etc/ca.pem\n';
+    expect(myCnfWithClient(existing, { ...entry, tls: true })).toBe(
+      '[client-mariadb]\nssl\nssl_ca=/etc/ca.pem\n\n[client]\nhost=127.0.0.1\nport=3307\nuser=alice\npassword="a\\"b"\n',
+    );
   });
 });
 

@@ -39,29 +39,38 @@ export interface MyCnfEntry {
   readonly port: number;
   readonly user: string;
   readonly password: string;
+  /** Ask the client for TLS: a token is only accepted over TLS (loopback aside, when allowed). */
+  readonly tls: boolean;
 }
 
-const MY_CNF_KEYS = ['host', 'port', 'user', 'password'] as const;
+const CLIENT_KEYS = ['host', 'port', 'user', 'password'];
+const TLS_KEYS = ['ssl', 'ssl-mode'];
 
-/** The my.cnf text with host, port, user and password of its [client] group replaced; other lines kept. */
+/**
+ * The my.cnf text with host, port, user and password of its [client] group replaced, other lines
+ * kept. With `tls`, `ssl` goes in [client-mariadb]: MariaDB's clients before 11.4 do not use TLS
+ * unless asked, and only they read that group (MySQL 8's clients use TLS when the server offers it,
+ * and would refuse MariaDB's `ssl` option).
+ */
 export function myCnfWithClient(existing: string, entry: MyCnfEntry): string {
-  const lines = existing === '' ? [] : existing.replace(/\n$/, '').split('\n');
-  const values: Record<(typeof MY_CNF_KEYS)[number], string> = {
-    host: entry.host,
-    port: String(entry.port),
-    user: entry.user,
-    password: `"${entry.password.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`,
-  };
-  const ours = MY_CNF_KEYS.map((key) => `${key}=${values[key]}`);
-  const start = lines.findIndex((line) => line.trim().toLowerCase() === '[client]');
-  if (start === -1) return [...lines, ...(lines.length > 0 ? [''] : []), '[client]', ...ours].join('\n') + '\n';
+  let lines = existing === '' ? [] : existing.replace(/\n$/, '').split('\n');
+  const password = `"${entry.password.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+  lines = withGroup(lines, 'client', [`host=${entry.host}`, `port=${entry.port}`, `user=${entry.user}`, `password=${password}`], CLIENT_KEYS);
+  if (entry.tls) lines = withGroup(lines, 'client-mariadb', ['ssl'], TLS_KEYS);
+  return lines.join('\n') + '\n';
+}
+
+/** `group` with `ours` first and any earlier line of `managed` keys removed; the group is added when missing. */
+function withGroup(lines: string[], group: string, ours: string[], managed: readonly string[]): string[] {
+  const start = lines.findIndex((line) => line.trim().toLowerCase() === `[${group}]`);
+  if (start === -1) return [...lines, ...(lines.length > 0 ? [''] : []), `[${group}]`, ...ours];
   let end = lines.findIndex((line, index) => index > start && /^\s*\[/.test(line));
   if (end === -1) end = lines.length;
   const body = lines.slice(start + 1, end).filter((line) => {
-    const key = /^\s*([A-Za-z_-]+)\s*=/.exec(line)?.[1]?.toLowerCase().replace(/_/g, '-');
-    return !(key !== undefined && (MY_CNF_KEYS as readonly string[]).includes(key));
+    const key = /^\s*([A-Za-z_-]+)\s*(=|$)/.exec(line)?.[1]?.toLowerCase().replace(/_/g, '-').replace(/^loose-/, '');
+    return !(key !== undefined && managed.includes(key));
   });
-  return [...lines.slice(0, start + 1), ...ours, ...body, ...lines.slice(end)].join('\n') + '\n';
+  return [...lines.slice(0, start + 1), ...ours, ...body, ...lines.slice(end)];
 }
 
 /** Writes a credentials file readable by its owner only (libpq ignores a pgpass file others can read). */

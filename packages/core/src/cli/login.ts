@@ -99,14 +99,17 @@ export async function runLogin(args: string[]): Promise<number> {
   } else {
     const file = values.file ?? defaultMyCnfFile();
     const user = values.user ?? process.env.USER ?? 'sluice';
-    await writePrivateFile(file, (existing) => myCnfWithClient(existing, { host: target.host, port: target.port, user, password: accessToken }));
+    await writePrivateFile(file, (existing) => myCnfWithClient(existing, { host: target.host, port: target.port, user, password: accessToken, tls: target.tls }));
     process.stderr.write(`wrote the token for ${target.host}:${target.port} to the [client] group of ${file}\n`);
   }
   return EXIT.ok;
 }
 
-/** Host and port the entry is for: the flags, else the chosen listener's address. */
-function entryTarget(config: SluiceConfig | undefined, values: { listener?: string; host?: string; port?: string }): { host: string; port: number } | string {
+/**
+ * Host and port the entry is for: the flags, else the chosen listener's address; and whether to ask
+ * for TLS (the listener has it; without a listener, yes, since tokens travel over TLS).
+ */
+function entryTarget(config: SluiceConfig | undefined, values: { listener?: string; host?: string; port?: string }): { host: string; port: number; tls: boolean } | string {
   let listener: ListenerConfig | undefined;
   if (config) {
     const { listeners } = config;
@@ -121,5 +124,5 @@ function entryTarget(config: SluiceConfig | undefined, values: { listener?: stri
   const port = values.port !== undefined ? Number(values.port) : listener?.listen.port;
   if (host === undefined || port === undefined) return 'the entry needs --host and --port (or -c with the listener)';
   if (!Number.isInteger(port) || port < 1 || port > 65_535) return `--port must be a port number, got "${values.port}"`;
-  return { host, port };
+  return { host, port, tls: listener ? listener.tls !== undefined : true };
 }

@@ -1,5 +1,5 @@
 // Static identities from the config's identity.users block, and how their passwords are checked.
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Identity } from '../plugin.js';
 import {
   deriveScramSha256Verifier,
@@ -21,6 +21,19 @@ export interface StaticCredential {
   verifyPassword(password: string): boolean;
   /** The SCRAM-SHA-256 secret for challenge-response login (derived once, then cached). */
   scramSha256(): ScramSha256Verifier;
+  /**
+   * What a MySQL server stores to check its scrambles, for a password configured in clear
+   * (undefined for a SCRAM verifier, which cannot give them).
+   */
+  mysqlScrambleSecrets(): MysqlScrambleSecrets | undefined;
+}
+
+/** The secrets behind MySQL's challenge-response logins; each checks a scramble, neither gives the password. */
+export interface MysqlScrambleSecrets {
+  /** SHA1(SHA1(password)): mysql_native_password. */
+  readonly nativePassword: Buffer;
+  /** SHA256(SHA256(password)): caching_sha2_password's fast path. */
+  readonly cachingSha2: Buffer;
 }
 
 export class StaticUserStore {
@@ -52,6 +65,12 @@ export class StaticUserStore {
     return undefined;
   }
 
+  /** MySQL scramble secrets no password matches, so unknown names take the same path as known ones. */
+  mockMysqlScrambleSecrets(name: string): MysqlScrambleSecrets {
+    const seed = createHmac('sha256', this.#mockKey).update(`mysql\u0000${name}`).digest();
+    return { nativePassword: seed.subarray(0, 20), cachingSha2: createHash('sha256').update(seed).digest() };
+  }
+
   /** A verifier no password matches, stable per user name. */
   mockScramSha256(name: string): ScramSha256Verifier {
     const salt = createHmac('sha256', this.#mockKey).update(name).digest().subarray(0, 16);
@@ -73,6 +92,11 @@ function credentialFor(user: StaticUser): StaticCredential {
     scramSha256() {
       verifier ??= deriveScramSha256Verifier(user.password);
       return verifier;
+    },
+    mysqlScrambleSecrets() {
+      if (stored) return undefined;
+      const twice = (algorithm: string) => createHash(algorithm).update(createHash(algorithm).update(user.password, 'utf8').digest()).digest();
+      return { nativePassword: twice('sha1'), cachingSha2: twice('sha256') };
     },
   };
 }

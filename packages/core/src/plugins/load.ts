@@ -1,7 +1,8 @@
 // Loads the plugins of the config in order, validating each one's `with:` options first.
 import { describe, ErrorCodes, SluiceError } from '../errors.js';
 import { assertValidPlugin } from '../pipeline.js';
-import type { AdminRoute, PluginContext, PluginFactory, SluicePlugin, StandardIssue } from '../plugin.js';
+import type { PluginMetrics } from '../metrics/plugin-metrics.js';
+import type { AdminRoute, PluginContext, PluginFactory, ReadinessCheck, SluicePlugin, StandardIssue } from '../plugin.js';
 import type { ConfigIssue, LoadedConfig } from '../config/index.js';
 import { ConfigError, formatPath } from '../config/index.js';
 import { SqlParsers } from '../sql-analysis.js';
@@ -11,12 +12,15 @@ export interface LoadedPlugins {
   readonly plugins: SluicePlugin[];
   readonly parsers: SqlParsers;
   readonly adminRoutes: AdminRoute[];
+  readonly readinessChecks: ReadinessCheck[];
 }
 
-export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log']): Promise<LoadedPlugins> {
+/** `metrics`: the running Sluice's plugin metrics; a check (`sluice check`) passes a throwaway one. */
+export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log'], metrics: PluginMetrics): Promise<LoadedPlugins> {
   const plugins: SluicePlugin[] = [];
   const parsers = new SqlParsers();
   const adminRoutes: AdminRoute[] = [];
+  const readinessChecks: ReadinessCheck[] = [];
   const context: PluginContext = {
     configDir: loaded.dir,
     log,
@@ -24,6 +28,10 @@ export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log'
     registerAdminRoute: (route) => {
       adminRoutes.push(route);
     },
+    registerReadinessCheck: (check) => {
+      readinessChecks.push(check);
+    },
+    metrics,
   };
   const issues: ConfigIssue[] = [];
   for (const [index, entry] of loaded.config.plugins.entries()) {
@@ -56,7 +64,7 @@ export async function loadPlugins(loaded: LoadedConfig, log: PluginContext['log'
     await Promise.all(plugins.map((plugin) => plugin.close?.()));
     throw new ConfigError(loaded.file, issues);
   }
-  return { plugins, parsers, adminRoutes };
+  return { plugins, parsers, adminRoutes, readinessChecks };
 }
 
 async function importFactory(use: string, configDir: string): Promise<PluginFactory> {

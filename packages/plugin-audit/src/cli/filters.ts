@@ -1,13 +1,18 @@
-// Record filters of `sluice audit tail` and `search`: user, group, table, column, decision, event, session, time range, text.
+// Record filters of `sluice audit tail` and `search` (and the admin API's audit routes): user, group, environment, table, column, decision, kind, event, session, time range, text.
 import { parseDuration } from '@sluice/core';
 import type { AuditRecord } from '../record/types.js';
 
 export interface RecordFilters {
   readonly user?: string;
   readonly group?: string;
+  readonly environment?: string;
   readonly table?: string;
   readonly column?: string;
   readonly decision?: 'allow' | 'deny';
+  /** A statement kind: select, insert, delete… */
+  readonly kind?: string;
+  /** Only records with (true) or without (false) masked values. */
+  readonly masked?: boolean;
   readonly event?: string;
   readonly session?: string;
   readonly since?: Date;
@@ -18,9 +23,11 @@ export interface RecordFilters {
 export const FILTER_OPTIONS = {
   user: { type: 'string' },
   group: { type: 'string' },
+  environment: { type: 'string' },
   table: { type: 'string' },
   column: { type: 'string' },
   decision: { type: 'string' },
+  kind: { type: 'string' },
   event: { type: 'string' },
   session: { type: 'string' },
   since: { type: 'string' },
@@ -37,9 +44,11 @@ export function filtersFrom(values: Partial<Record<keyof typeof FILTER_OPTIONS, 
   return {
     ...(values.user === undefined ? {} : { user: values.user }),
     ...(values.group === undefined ? {} : { group: values.group }),
+    ...(values.environment === undefined ? {} : { environment: values.environment }),
     ...(values.table === undefined ? {} : { table: values.table }),
     ...(values.column === undefined ? {} : { column: values.column }),
     ...(decision === undefined ? {} : { decision }),
+    ...(values.kind === undefined ? {} : { kind: values.kind.toLowerCase() }),
     ...(values.event === undefined ? {} : { event: values.event.toLowerCase() }),
     ...(values.session === undefined ? {} : { session: values.session }),
     ...(values.since === undefined ? {} : { since: parseTime(values.since, now, '--since') }),
@@ -67,6 +76,9 @@ export function matches(record: AuditRecord, filters: RecordFilters): boolean {
     if (![identity.name, identity.sub, identity.email, identity.claimed].some((value) => same(value, filters.user!))) return false;
   }
   if (filters.group !== undefined && !(record.identity?.groups ?? []).some((group) => same(group, filters.group!))) return false;
+  if (filters.environment !== undefined && !same(record.environment, filters.environment)) return false;
+  if (filters.kind !== undefined && !(record.statement?.kinds ?? []).some((kind) => same(kind, filters.kind!))) return false;
+  if (filters.masked !== undefined && (Object.keys(record.masked ?? {}).length > 0) !== filters.masked) return false;
   if (filters.table !== undefined && !(record.statement?.tables ?? []).some((table) => sameTable(table.name, filters.table!))) return false;
   if (filters.column !== undefined && !touchesColumn(record, filters.column)) return false;
   const ts = new Date(record.ts).getTime();

@@ -7,13 +7,17 @@ export interface ReadRecord {
   readonly record: AuditRecord;
   /** The line as written, for --json. */
   readonly line: string;
+  /** 1-based line number in the file (set when read from a file). */
+  readonly lineNumber?: number;
 }
 
 export async function* readRecords(path: string, start = 0): AsyncGenerator<ReadRecord> {
   const lines = createInterface({ input: createReadStream(path, { start, encoding: 'utf8' }), crlfDelay: Infinity });
+  let lineNumber = 0;
   for await (const line of lines) {
+    lineNumber++;
     const record = parseLine(line);
-    if (record) yield { record, line };
+    if (record) yield { record, line, lineNumber };
   }
 }
 

@@ -8,9 +8,11 @@ import { tableHeader, tableRow } from './table.js';
 
 export const FILTER_USAGE = `  --user NAME        identity name, subject, email, or the user a refused client claimed
   --group GROUP      identity group
+  --environment ENV  the listener's environment tag (dev, staging, prod…)
   --table TABLE      a table the statement read or wrote (customers matches public.customers)
   --column COLUMN    a column read, written or masked (email or customers.email)
   --decision D       allow or deny
+  --kind KIND        a statement kind: select, insert, update, delete, drop…
   --event E          connect, query, disconnect, approval or checkpoint (checkpoints only when asked)
   --session ID       one session
   --since T --until T  ISO time (2025-11-23T05:00:00Z) or age (30m, 2h, 7d)

@@ -1,9 +1,9 @@
 // Builds record bodies from what the hooks receive: sessions, statements, results, refused connections.
-import type { DisconnectInfo, QueryEvent, RefusedConnection, ResultSummary, Session, SqlAnalysis } from '@sluice/core';
-import { fingerprintSql } from '../sql/fingerprint.js';
+import type { ApprovalEvent, DisconnectInfo, QueryEvent, RefusedConnection, ResultSummary, Session, SqlAnalysis } from '@sluice/core';
+import { auditedText } from '../sql/audited-text.js';
 import { recordParams } from '../sql/params.js';
-import { redactSql } from '../sql/redact.js';
-import type { RecordBody, RecordColumn, RecordDecision, RecordStatement, RecordTable } from './types.js';
+import { frozenJson } from './canonical-json.js';
+import type { RecordBody, RecordColumn, RecordDecision, RecordResult, RecordStatement, RecordTable } from './types.js';
 
 export interface RecordOptions {
   /** Replace every literal in the SQL text (and every parameter) by `?`. */
@@ -14,18 +14,30 @@ export interface RecordOptions {
 
 type SessionFields = Pick<RecordBody, 'session' | 'identity' | 'client' | 'listener' | 'dialect' | 'environment' | 'database' | 'upstream_user'>;
 
+/** The session's part of every record it writes; built once per session, frozen, serialized once. */
 export function sessionFields(session: Session): SessionFields {
+  let fields = sessionFieldsCache.get(session);
+  if (fields === undefined) {
+    fields = buildSessionFields(session);
+    sessionFieldsCache.set(session, fields);
+  }
+  return fields;
+}
+
+const sessionFieldsCache = new WeakMap<Session, SessionFields>();
+
+function buildSessionFields(session: Session): SessionFields {
   const { identity, client } = session;
   return {
     session: session.id,
-    identity: {
+    identity: frozenJson({
       sub: identity.subject,
       name: identity.name,
       ...(identity.email === undefined ? {} : { email: identity.email }),
       groups: [...identity.groups],
       auth: identity.auth,
-    },
-    client: { addr: client.address, port: client.port, ...(client.application === undefined ? {} : { application: clean(client.application) }) },
+    }),
+    client: frozenJson({ addr: client.address, port: client.port, ...(client.application === undefined ? {} : { application: clean(client.application) }) }),
     listener: session.listener,
     dialect: session.dialect,
     ...(session.environment === undefined ? {} : { environment: session.environment }),
@@ -95,76 +107,103 @@ function approvalOutcomeOf(annotations: QueryEvent['annotations']): ApprovalOutc
   return { id: approval.id, outcome: 'approved', by: approval.approver, ...(approval.rule === undefined ? {} : { rule: approval.rule }) };
 }
 
-/** The query record, preceded by an approval record when the statement was held for approval. */
-export function queryBodies(session: Session, query: QueryEvent, summary: ResultSummary, options: RecordOptions): RecordBody[] {
+/**
+ * An approval record: when a statement is held (`outcome: requested`, action `hold`), and when the
+ * hold is decided, with the approver and outcome the holding plugin leaves on the annotations.
+ */
+export function approvalBody(session: Session, query: QueryEvent, approval: ApprovalEvent, options: RecordOptions): RecordBody {
+  const base = {
+    ...(approval.rule === undefined ? {} : { rule: approval.rule }),
+    plugin: approval.plugin,
+    approval_id: approval.id,
+  };
+  let decision: RecordDecision;
+  if (approval.stage === 'requested') {
+    decision = { action: 'hold', ...base, reason: clean(approval.reason), outcome: 'requested' };
+  } else {
+    const outcome = approvalOutcomeOf(query.annotations);
+    const known = outcome?.id === approval.id ? outcome : undefined;
+    decision = {
+      action: approval.action ?? 'deny',
+      ...base,
+      ...(approval.action === 'deny' ? { reason: clean(approval.reason) } : {}),
+      ...(known?.by === undefined ? {} : { approver: known.by }),
+      outcome: known?.outcome ?? (approval.action === 'allow' ? 'approved' : 'denied'),
+    };
+  }
+  return { ...sessionFields(session), event: 'approval', statement: statementOf(query, options), decision };
+}
+
+/** The query record, naming the approval that decided a held statement. */
+export function queryBody(session: Session, query: QueryEvent, summary: ResultSummary, options: RecordOptions): RecordBody {
   const statement = statementOf(query, options);
   const { approval, wouldDeny, masked } = query.annotations;
   const outcome = approvalOutcomeOf(query.annotations);
-  const decision: RecordDecision = {
-    action: summary.decision.action,
-    ...(summary.decision.rule === undefined ? (approval?.rule === undefined ? {} : { rule: approval.rule }) : { rule: summary.decision.rule }),
-    ...(summary.decision.reason === undefined ? {} : { reason: clean(summary.decision.reason) }),
-    ...(summary.decision.plugin === undefined ? {} : { plugin: summary.decision.plugin }),
-    ...(outcome?.by === undefined ? {} : { approver: outcome.by }),
-    ...(outcome === undefined ? {} : { approval_id: outcome.id }),
-    ...(wouldDeny === undefined || wouldDeny.length === 0 ? {} : { would_deny: wouldDeny.map(({ rule, reason }) => ({ rule, reason: clean(reason) })) }),
-  };
-  const bodies: RecordBody[] = [];
-  const fields = sessionFields(session);
-  if (outcome !== undefined) {
-    bodies.push({
-      ...fields,
-      event: 'approval',
-      statement,
-      decision: {
-        action: outcome.outcome === 'approved' ? 'allow' : 'deny',
-        ...(outcome.rule === undefined ? {} : { rule: outcome.rule }),
-        ...(outcome.by === undefined ? {} : { approver: outcome.by }),
-        approval_id: outcome.id,
-        outcome: outcome.outcome,
-      },
-    });
+  // Built member by member rather than with conditional spreads: this runs for every statement.
+  const given = summary.decision;
+  const decision: Mutable<RecordDecision> = { action: given.action };
+  if (given.rule !== undefined) decision.rule = given.rule;
+  else if (approval?.rule !== undefined) decision.rule = approval.rule;
+  if (given.reason !== undefined) decision.reason = clean(given.reason);
+  if (given.plugin !== undefined) decision.plugin = given.plugin;
+  if (outcome?.by !== undefined) decision.approver = outcome.by;
+  if (outcome !== undefined) decision.approval_id = outcome.id;
+  if (wouldDeny !== undefined && wouldDeny.length > 0) decision.would_deny = wouldDeny.map(({ rule, reason }) => ({ rule, reason: clean(reason) }));
+  const result: Mutable<RecordResult> = { rows: summary.rows };
+  if (summary.affected !== undefined) result.affected = summary.affected;
+  result.bytes = summary.bytes;
+  result.duration_ms = roundMs(summary.durationMs);
+  if (summary.error !== undefined) {
+    const message = clean(summary.error.message);
+    result.error = {
+      ...(summary.error.code === undefined ? {} : { code: summary.error.code }),
+      message: options.redactLiterals ? redactErrorValues(message) : message,
+    };
   }
-  bodies.push({
-    ...fields,
-    event: 'query',
-    statement,
-    decision,
-    result: {
-      rows: summary.rows,
-      ...(summary.affected === undefined ? {} : { affected: summary.affected }),
-      bytes: summary.bytes,
-      duration_ms: roundMs(summary.durationMs),
-      ...(summary.error === undefined
-        ? {}
-        : {
-            error: {
-              ...(summary.error.code === undefined ? {} : { code: summary.error.code }),
-              message: options.redactLiterals ? redactErrorValues(clean(summary.error.message)) : clean(summary.error.message),
-            },
-          }),
-    },
-    ...(maskedCounts(masked) ?? {}),
-  });
-  return bodies;
+  const body: Mutable<RecordBody> = { ...sessionFields(session), event: 'query', statement, decision, result };
+  if (masked !== undefined) {
+    const counts = maskedCounts(masked);
+    if (counts !== undefined) body.masked = counts.masked;
+  }
+  return body;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function statementOf(query: QueryEvent, options: RecordOptions): RecordStatement {
-  const redacted = redactSql(query.sql, query.dialect, { literals: options.redactLiterals });
-  const sql = clean(redacted.sql);
+  const text = auditedText(query.sql, query.dialect, options.redactLiterals);
+  const sql = clean(text.sql);
   const cut = sql.length > options.maxSqlLength;
-  return {
-    sql: cut ? sql.slice(0, options.maxSqlLength) : sql,
-    ...(cut ? { sql_length: sql.length } : {}),
-    fingerprint: fingerprintSql(query.sql, query.dialect),
-    via: query.via,
-    ...parseFields(query.analysis()),
-    ...(query.params === undefined ? {} : { params: recordParams(query.params, redacted.secretParams, options.redactLiterals) }),
-  };
+  const statement: Mutable<RecordStatement> = cut
+    ? { sql: sql.slice(0, options.maxSqlLength), sql_length: sql.length, fingerprint: text.fingerprint }
+    : { sql, fingerprint: text.fingerprint };
+  statement.via = query.via;
+  const fields = parseFields(query.analysis());
+  if (fields.kinds !== undefined) statement.kinds = fields.kinds;
+  if (fields.tables !== undefined) statement.tables = fields.tables;
+  if (fields.columns !== undefined) statement.columns = fields.columns;
+  if (fields.parse_error !== undefined) statement.parse_error = fields.parse_error;
+  if (query.params !== undefined) statement.params = recordParams(query.params, text.secretParams, options.redactLiterals);
+  return statement;
 }
 
-function parseFields(analysis: SqlAnalysis | undefined): Pick<RecordStatement, 'kinds' | 'tables' | 'columns' | 'parse_error'> {
+type ParseFields = Pick<RecordStatement, 'kinds' | 'tables' | 'columns' | 'parse_error'>;
+
+/** An analysis is shared by the statements of one shape: its record fields are worked out once, and frozen. */
+const parseFieldsCache = new WeakMap<SqlAnalysis, ParseFields>();
+
+function parseFields(analysis: SqlAnalysis | undefined): ParseFields {
   if (analysis === undefined) return {};
+  let fields = parseFieldsCache.get(analysis);
+  if (fields === undefined) {
+    fields = buildParseFields(analysis);
+    for (const part of [fields.kinds, fields.tables, fields.columns]) if (part !== undefined) frozenJson(part);
+    parseFieldsCache.set(analysis, fields);
+  }
+  return fields;
+}
+
+function buildParseFields(analysis: SqlAnalysis): ParseFields {
   if (analysis.error !== undefined) return { kinds: ['unknown'], parse_error: clean(analysis.error).slice(0, 500) };
   const kinds = new Set<string>();
   const tables = new Map<string, RecordTable>();
@@ -183,6 +222,7 @@ function parseFields(analysis: SqlAnalysis | undefined): Pick<RecordStatement, '
   }
   return { kinds: [...kinds], tables: [...tables.values()], columns: [...columns.values()] };
 }
+
 
 function maskedCounts(masked: QueryEvent['annotations']['masked']): Pick<RecordBody, 'masked'> | undefined {
   if (masked === undefined || masked === null || typeof masked !== 'object') return undefined;

@@ -24,6 +24,32 @@ describe('Chain', () => {
     expect(line).toBe(`${canonicalJson(record)}\n`);
   });
 
+  it('writes the same line and hash as serializing the whole record, for every field a record can have', () => {
+    const body = {
+      event: 'query' as const,
+      session: 's-1',
+      identity: { sub: 'a', name: 'Ann "A" Lee', groups: ['dba', 'ünïcode'] },
+      client: { addr: '127.0.0.1', port: 5432 },
+      listener: 'pg',
+      dialect: 'postgres',
+      environment: undefined,
+      statement: { sql: "select '\u2028'", fingerprint: 'ab', tables: [{ name: 't', access: 'read' as const }] },
+      decision: { action: 'allow' as const },
+      result: { rows: 1, bytes: 12, duration_ms: 0.5 },
+      masked: { 't.email': { type: 'email', count: 1 } },
+    };
+    const { record, line } = new Chain(undefined, () => at).append(body);
+    expect(line).toBe(`${canonicalJson(record)}\n`);
+    expect(recordHash(record)).toBe(record.hash);
+  });
+
+  it('writes the same line and hash for a key records do not have today', () => {
+    const chain = new Chain(undefined, () => at);
+    const { record, line } = chain.append({ event: 'checkpoint' }, (unhashed) => ({ ...unhashed, zz_extra: { b: 1, a: [2] }, aa_extra: 'x' }) as typeof unhashed);
+    expect(line).toBe(`${canonicalJson(record)}\n`);
+    expect(recordHash(record)).toBe(record.hash);
+  });
+
   it('continues from a head read back from a file', () => {
     const chain = new Chain({ seq: 41, hash: 'a'.repeat(64) }, () => at);
     expect(chain.append({ event: 'connect' }).record).toMatchObject({ seq: 42, prev: 'a'.repeat(64) });

@@ -40,14 +40,15 @@ export interface RecordStatement {
 }
 
 export interface RecordDecision {
-  readonly action: 'allow' | 'deny';
+  /** `hold`: an approval record of a statement waiting for its approval. */
+  readonly action: 'allow' | 'deny' | 'hold';
   readonly rule?: string;
   readonly reason?: string;
   /** The plugin that decided. */
   readonly plugin?: string;
   readonly approver?: string;
   readonly approval_id?: string;
-  /** Approval records: approved, denied, expired or cancelled. */
+  /** Approval records: requested, then approved, denied, expired or cancelled. */
   readonly outcome?: string;
   /** Dry-run rules that would have denied the statement. */
   readonly would_deny?: readonly { readonly rule: string; readonly reason: string }[];

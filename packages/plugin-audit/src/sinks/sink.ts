@@ -10,6 +10,8 @@ export interface SinkStats {
   readonly pending: number;
   /** Records lost because the buffer was full. */
   readonly dropped: number;
+  /** Bytes waiting in the sink's disk spool (webhook sinks). */
+  readonly spool_bytes?: number;
 }
 
 export interface Sink {

@@ -1,14 +1,19 @@
 // The normalized form of a statement and its fingerprint: the same statement with other values groups together.
 import { createHash } from 'node:crypto';
-import { significant, tokenize } from './lexer.js';
+import { significant, tokenize, type Token } from './lexer.js';
 
 /**
  * Comments dropped, literals and placeholders become `?`, unquoted words lowercased, whitespace
  * collapsed, parenthesized lists of `?` collapsed to one (`in (?, ?, ?)` → `in (?)`, `values (?, ?), (?, ?)` → `values (?)`), a trailing `;` dropped.
  */
 export function normalizeSql(sql: string, dialect: string): string {
+  return normalizeTokens(sql, tokenize(sql, dialect));
+}
+
+/** normalizeSql over tokens already made. */
+export function normalizeTokens(sql: string, tokens: readonly Token[]): string {
   const parts: string[] = [];
-  for (const token of significant(tokenize(sql, dialect))) {
+  for (const token of significant(tokens)) {
     const text = sql.slice(token.start, token.end);
     switch (token.type) {
       case 'string':
@@ -29,7 +34,11 @@ export function normalizeSql(sql: string, dialect: string): string {
 
 /** First 16 hex digits of the SHA-256 of the normalized statement. */
 export function fingerprintSql(sql: string, dialect: string): string {
-  return createHash('sha256').update(normalizeSql(sql, dialect)).digest('hex').slice(0, 16);
+  return fingerprintOf(normalizeSql(sql, dialect));
+}
+
+export function fingerprintOf(normalized: string): string {
+  return createHash('sha256').update(normalized).digest('hex').slice(0, 16);
 }
 
 /** Keywords written with a space before `(`; any other word before `(` is a function call, written tight. */

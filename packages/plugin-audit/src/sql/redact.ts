@@ -20,22 +20,37 @@ export interface RedactedSql {
 export function redactSql(sql: string, dialect: string, options: { literals: boolean }): RedactedSql {
   const tokens = tokenize(sql, dialect);
   const secrets = findSecrets(sql, tokens);
+  return { sql: redactTokens(sql, tokens, secrets.literals, options.literals), secretParams: secrets.params };
+}
+
+/**
+ * The text with secrets replaced (the literals at `secretLiterals`, `password=…` inside strings)
+ * and, with `literals`, every literal and comment; the text itself when nothing changes.
+ */
+export function redactTokens(sql: string, tokens: readonly Token[], secretLiterals: ReadonlySet<number>, literals: boolean): string {
   let out = '';
-  for (const [index, token] of tokens.entries()) {
-    const text = sql.slice(token.start, token.end);
+  let copied = 0;
+  for (let index = 0; index < tokens.length; index++) {
+    const token = tokens[index]!;
+    let replacement: string | undefined;
     if (token.type === 'string') {
-      if (options.literals) out += '?';
-      else if (secrets.literals.has(index)) out += `'${REDACTED}'`;
-      else out += redactSecretsInText(text);
-    } else if (token.type === 'number' && options.literals) {
-      out += '?';
-    } else if (token.type === 'comment' && options.literals) {
-      out += text.startsWith('/*') ? '/* */' : '--';
-    } else {
-      out += text;
+      const text = sql.slice(token.start, token.end);
+      if (literals) replacement = '?';
+      else if (secretLiterals.has(index)) replacement = `'${REDACTED}'`;
+      else {
+        const cleaned = redactSecretsInText(text);
+        if (cleaned !== text) replacement = cleaned;
+      }
+    } else if (token.type === 'number' && literals) {
+      replacement = '?';
+    } else if (token.type === 'comment' && literals) {
+      replacement = sql.startsWith('/*', token.start) ? '/* */' : '--';
     }
+    if (replacement === undefined) continue;
+    out += sql.slice(copied, token.start) + replacement;
+    copied = token.end;
   }
-  return { sql: out, secretParams: secrets.params };
+  return copied === 0 ? sql : out + sql.slice(copied);
 }
 
 const SKIPPABLE_OPERATORS = new Set(['=', ':=', '=>', ':', '(']);

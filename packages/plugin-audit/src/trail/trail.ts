@@ -55,6 +55,7 @@ export interface SinkStatus {
   readonly written: number;
   readonly pending: number;
   readonly dropped: number;
+  readonly spool_bytes?: number;
 }
 
 export interface TrailSink {

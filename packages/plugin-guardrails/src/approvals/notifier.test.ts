@@ -94,6 +94,7 @@ describe('the generic JSON webhook', () => {
         expiresAt: event.approval.expiresAt,
       },
       links: {
+        review: `https://sluice.example.com/console/#/approvals?id=${id}`,
         approve: `https://sluice.example.com/api/approvals/${id}/approve`,
         deny: `https://sluice.example.com/api/approvals/${id}/deny`,
         list: 'https://sluice.example.com/api/approvals',
@@ -119,7 +120,7 @@ describe('the generic JSON webhook', () => {
 });
 
 describe('the Slack webhook', () => {
-  it("posts an incoming-webhook message: text, the details, the SQL and approve/deny buttons", async () => {
+  it('posts an incoming-webhook message: text, the details, the SQL and a button to the review page', async () => {
     const notifier = new WebhookNotifier([webhook('/services/T000/B000/XXXX', { format: 'slack' })], 'https://sluice.example.com', recordingLog());
     const { event, engine } = requestEvent('alter table "<orders>" add note text -- a & b');
     notifier.notify(event);
@@ -127,7 +128,7 @@ describe('the Slack webhook', () => {
     const body = received[0]!.body as { text: string; blocks: Record<string, unknown>[] };
     const id = event.approval.id;
     expect(body.text).toBe(
-      `alice's statement on pg-prod awaits approval (review-ddl) — ${id} — approve: https://sluice.example.com/api/approvals/${id}/approve — deny: https://sluice.example.com/api/approvals/${id}/deny`,
+      `alice's statement on pg-prod awaits approval (review-ddl) — ${id} — review: https://sluice.example.com/console/#/approvals?id=${id}`,
     );
     expect(body.blocks).toEqual([
       { type: 'section', text: { type: 'mrkdwn', text: "*alice*'s statement on *pg-prod* awaits approval (review-ddl)" } },
@@ -145,8 +146,7 @@ describe('the Slack webhook', () => {
       {
         type: 'actions',
         elements: [
-          { type: 'button', text: { type: 'plain_text', text: 'Approve' }, style: 'primary', url: `https://sluice.example.com/api/approvals/${id}/approve`, action_id: 'approve' },
-          { type: 'button', text: { type: 'plain_text', text: 'Deny' }, style: 'danger', url: `https://sluice.example.com/api/approvals/${id}/deny`, action_id: 'deny' },
+          { type: 'button', text: { type: 'plain_text', text: 'Review in Sluice' }, style: 'primary', url: `https://sluice.example.com/console/#/approvals?id=${id}`, action_id: 'review' },
         ],
       },
     ]);

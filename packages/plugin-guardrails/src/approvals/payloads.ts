@@ -2,7 +2,9 @@
 import type { ApprovalEvent, ApprovalEventType, PendingApproval } from './types.js';
 
 export interface ApprovalLinks {
-  /** `POST` to approve; core's admin API serves it. */
+  /** A page to open in a browser: the console's approvals queue with this request, its approve and deny buttons. */
+  readonly review: string;
+  /** `POST` to approve; core's admin API serves it (for scripts; a browser opening it sends GET). */
   readonly approve: string;
   readonly deny: string;
   /** `GET` the pending approvals. */
@@ -14,7 +16,12 @@ export function linksFor(baseUrl: string | undefined, id: string): ApprovalLinks
   if (baseUrl === undefined) return undefined;
   const base = baseUrl.replace(/\/+$/, '');
   const approval = `${base}/api/approvals/${encodeURIComponent(id)}`;
-  return { approve: `${approval}/approve`, deny: `${approval}/deny`, list: `${base}/api/approvals` };
+  return {
+    review: `${base}/console/#/approvals?id=${encodeURIComponent(id)}`,
+    approve: `${approval}/approve`,
+    deny: `${approval}/deny`,
+    list: `${base}/api/approvals`,
+  };
 }
 
 /** The generic body: the event, the approval (without parameters) and the links. */
@@ -58,16 +65,15 @@ export function slackPayload(event: ApprovalEvent, links: ApprovalLinks | undefi
     { type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${escape(sql)}\`\`\`` } },
     { type: 'context', elements: [{ type: 'mrkdwn', text: escape(event.reason ?? approval.reason) }] },
   ];
+  // A Slack link button opens its URL with GET in the approver's browser: it leads to the console,
+  // where the approver signs in and decides (a POST route opened with GET would only fail).
   if (event.type === 'requested' && links) {
     blocks.push({
       type: 'actions',
-      elements: [
-        { type: 'button', text: { type: 'plain_text', text: 'Approve' }, style: 'primary', url: links.approve, action_id: 'approve' },
-        { type: 'button', text: { type: 'plain_text', text: 'Deny' }, style: 'danger', url: links.deny, action_id: 'deny' },
-      ],
+      elements: [{ type: 'button', text: { type: 'plain_text', text: 'Review in Sluice' }, style: 'primary', url: links.review, action_id: 'review' }],
     });
   }
-  const plain = `${headline.replace(/\*/g, '')} — ${approval.id}${links && event.type === 'requested' ? ` — approve: ${links.approve} — deny: ${links.deny}` : ''}`;
+  const plain = `${headline.replace(/\*/g, '')} — ${approval.id}${links && event.type === 'requested' ? ` — review: ${links.review}` : ''}`;
   return { text: plain, blocks };
 }
 

@@ -201,7 +201,8 @@ export class FileSink implements Sink {
 
   #schedule(): void {
     if (this.#draining) return;
-    this.#draining = this.#drain().finally(() => {
+    // After this turn of the event loop: the records the other sessions write meanwhile go in the same write (and fsync).
+    this.#draining = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.#drain()).finally(() => {
       this.#draining = undefined;
       if (this.#queue.length > 0 && !this.#closing) this.#schedule();
     });

@@ -87,7 +87,7 @@ export class WebhookSink implements Sink {
   }
 
   stats(): SinkStats {
-    return { written: this.#loop.delivered, pending: this.#spool.pendingRecords(), dropped: this.#dropped };
+    return { written: this.#loop.delivered, pending: this.#spool.pendingRecords(), dropped: this.#dropped, spool_bytes: this.#spool.pendingBytes() };
   }
 
   flush(timeoutMs: number): Promise<void> {

@@ -1,0 +1,175 @@
+// Authenticates a MySQL client as a server would, learning the password in the clear so core can check it.
+//
+// Static users' passwords are kept as SCRAM verifiers, which cannot check a mysql_native_password
+// or caching_sha2 scramble: Sluice asks for the password itself, the way caching_sha2_password's
+// full authentication does (in clear over TLS, RSA-encrypted otherwise), or mysql_clear_password
+// when the client chose it over TLS. A token (identity.oidc) is long, so it travels in clear only:
+// over TLS, or plaintext from loopback when the config allows it.
+import type { KeyObject } from 'node:crypto';
+import type { ConnectionContext, Identity, StaticUserStore } from '@sluice/core';
+import { rsaDecryptPassword } from './auth/scramble.js';
+import { Capability, ErrorCode } from './constants.js';
+import { isFramingError } from './framing.js';
+import { encodeAuthSwitch, type HandshakeResponse } from './handshake.js';
+import type { ErrPacket } from './packets.js';
+import type { SocketReader } from './socket-reader.js';
+
+type TokenLogin = NonNullable<ConnectionContext['oidc']>;
+
+export const CACHING_SHA2 = 'caching_sha2_password';
+export const CLEAR_PASSWORD = 'mysql_clear_password';
+/** caching_sha2_password "more data" statuses. */
+const PERFORM_FULL_AUTHENTICATION = 0x04;
+const REQUEST_PUBLIC_KEY = 0x02;
+/** Size of a ciphertext under Sluice's 2048-bit RSA key. */
+const RSA_CIPHER_BYTES = 256;
+
+export type ClientAuthResult =
+  | { readonly ok: true; readonly identity: Identity }
+  | {
+      readonly ok: false;
+      /** What the client is told: MySQL's own wording. */
+      readonly error: ErrPacket;
+      /** Why, for the log and the refusal report; never contains a secret. */
+      readonly reason: string;
+    };
+
+/** The login exchange after the client's HandshakeResponse: packets with the sequence ids continuing. */
+export interface AuthChannel {
+  read(): Promise<Buffer | { error: string }>;
+  send(payload: Buffer): void;
+  readonly reader: SocketReader;
+}
+
+export interface ClientAuthSetup {
+  readonly channel: AuthChannel;
+  readonly tls: boolean;
+  /** The 20-byte scramble of the greeting. */
+  readonly scramble: Buffer;
+  readonly clientAddress: string;
+  /** The RSA key pair for caching_sha2_password without TLS. */
+  rsaKey(): Promise<{ privateKey: KeyObject; publicKeyPem: string }>;
+}
+
+export interface ClientAuthIdentities {
+  readonly users: StaticUserStore;
+  readonly oidc?: TokenLogin;
+}
+
+/** A token can be several kilobytes; the login packets may grow to this size. */
+const MAX_TOKEN_PACKET = 65_535 + 64;
+
+export async function authenticateClient(setup: ClientAuthSetup, identities: ClientAuthIdentities, response: HandshakeResponse): Promise<ClientAuthResult> {
+  const user = response.user;
+  const denied = (reason: string, usingPassword = true): ClientAuthResult => ({
+    ok: false,
+    error: { ...codeOf(ErrorCode.accessDenied), message: `Access denied for user '${user}'@'${setup.clientAddress}' (using password: ${usingPassword ? 'YES' : 'NO'})` },
+    reason,
+  });
+  const credential = identities.users.find(user);
+  if (!credential && identities.oidc) {
+    const oidc = identities.oidc;
+    const allowed = oidc.allowed(setup.tls);
+    if (!allowed.ok) return { ok: false, error: { ...codeOf(ErrorCode.accessDenied), message: `sluice: ${allowed.reason}` }, reason: allowed.reason };
+    setup.channel.reader.framer.setMaxPayload(MAX_TOKEN_PACKET);
+    const token = await clearSecret(setup, response, true);
+    if (!token.ok) return token.failure ?? denied(token.reason);
+    if (token.secret === '') return denied('no token was sent', false);
+    const result = await oidc.authenticate(token.secret);
+    if (result.ok) return { ok: true, identity: result.identity };
+    return denied(`token refused: ${result.reason}`);
+  }
+  const password = await clearSecret(setup, response, false);
+  if (!password.ok) return password.failure ?? denied(password.reason);
+  const checked = identities.users.checkPassword(user, password.secret);
+  if (checked) return { ok: true, identity: checked.identity };
+  return denied(credential ? `wrong password for user "${user}"` : `unknown user "${user}"`, password.secret !== '');
+}
+
+type Secret = { ok: true; secret: string } | { ok: false; reason: string; failure?: ClientAuthResult };
+
+/** The password (or token) in the clear, by the safest exchange the connection allows. */
+async function clearSecret(setup: ClientAuthSetup, response: HandshakeResponse, token: boolean): Promise<Secret> {
+  const plugin = response.capabilities & Capability.PLUGIN_AUTH ? (response.authPlugin ?? '') : 'mysql_native_password';
+  const channel = setup.channel;
+  if (plugin === CLEAR_PASSWORD) {
+    // Already sent: refuse it over plaintext off loopback, so nobody gets used to it.
+    if (!setup.tls && !token && !isLoopbackAddress(setup.clientAddress)) {
+      return { ok: false, reason: 'mysql_clear_password over a connection without TLS (accepted only from loopback)' };
+    }
+    return { ok: true, secret: untilNul(response.authResponse) };
+  }
+  if (token && !setup.tls) {
+    // Plaintext token login (loopback, allowed by the config): RSA cannot carry a token, ask for it in clear.
+    channel.send(encodeAuthSwitch(CLEAR_PASSWORD, Buffer.alloc(0)));
+    const answer = await channel.read();
+    if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
+    return { ok: true, secret: untilNul(answer) };
+  }
+  let scrambleResponse: Buffer;
+  if (plugin === CACHING_SHA2) {
+    scrambleResponse = response.authResponse;
+  } else {
+    channel.send(encodeAuthSwitch(CACHING_SHA2, Buffer.concat([setup.scramble, Buffer.from([0])])));
+    const answer = await channel.read();
+    if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
+    scrambleResponse = answer;
+  }
+  // An empty scramble response is caching_sha2_password's way of sending an empty password.
+  if (scrambleResponse.length === 0) return { ok: true, secret: '' };
+  return fullAuthentication(setup);
+}
+
+/** caching_sha2_password full authentication: Sluice keeps no cache, so every login takes this path. */
+async function fullAuthentication(setup: ClientAuthSetup): Promise<Secret> {
+  const channel = setup.channel;
+  channel.send(Buffer.from([0x01, PERFORM_FULL_AUTHENTICATION]));
+  const answer = await channel.read();
+  if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
+  if (setup.tls) return { ok: true, secret: untilNul(answer) };
+  const key = await setup.rsaKey();
+  if (answer.length === 1 && answer[0] === REQUEST_PUBLIC_KEY) {
+    channel.send(Buffer.concat([Buffer.from([0x01]), Buffer.from(key.publicKeyPem, 'latin1')]));
+    const encrypted = await channel.read();
+    if (!Buffer.isBuffer(encrypted)) return protocolFailure(encrypted.error);
+    const password = rsaDecryptPassword(encrypted, setup.scramble, key.privateKey);
+    if (password === undefined) return { ok: false, reason: 'the RSA-encrypted password did not decrypt with the server key' };
+    return { ok: true, secret: password };
+  }
+  const password = answer.length === RSA_CIPHER_BYTES ? rsaDecryptPassword(answer, setup.scramble, key.privateKey) : undefined;
+  if (password !== undefined) return { ok: true, secret: password };
+  // Some clients (libmariadb built without RSA) send the password in clear even without TLS.
+  if (isLoopbackAddress(setup.clientAddress)) return { ok: true, secret: untilNul(answer) };
+  return { ok: false, reason: 'the client sent its password in clear over a connection without TLS (accepted only from loopback); use TLS' };
+}
+
+function protocolFailure(error: string): Secret {
+  return {
+    ok: false,
+    reason: error,
+    failure: { ok: false, error: { ...codeOf(ErrorCode.badHandshake), message: `sluice: ${error}` }, reason: `protocol violation: ${error}` },
+  };
+}
+
+function untilNul(bytes: Buffer): string {
+  const end = bytes.indexOf(0);
+  return bytes.subarray(0, end === -1 ? bytes.length : end).toString('utf8');
+}
+
+export function codeOf(entry: { code: number; state: string }): { code: number; state: string } {
+  return { code: entry.code, state: entry.state };
+}
+
+/** Reads one login packet as an AuthChannel read. */
+export async function readLoginPacket(reader: SocketReader, expectSequence: (sequence: number) => void): Promise<Buffer | { error: string }> {
+  const packet = await reader.packet();
+  if (isFramingError(packet)) return { error: packet.error };
+  expectSequence(packet.sequence);
+  return packet.payload;
+}
+
+/** A remote address that never left the machine (127.0.0.0/8, ::1). */
+export function isLoopbackAddress(address: string): boolean {
+  const plain = address.startsWith('::ffff:') ? address.slice('::ffff:'.length) : address;
+  return plain.startsWith('127.') || plain === '::1';
+}

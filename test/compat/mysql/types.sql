@@ -1,0 +1,32 @@
+CREATE TABLE compat_types (
+  id INT NOT NULL PRIMARY KEY,
+  ti TINYINT, usi SMALLINT UNSIGNED, mi MEDIUMINT, i INT, bi BIGINT, ubi BIGINT UNSIGNED,
+  dc DECIMAL(30,10), f FLOAT, d DOUBLE,
+  dt DATE, tm TIME(6), dtm DATETIME(6), ts TIMESTAMP(3) NULL DEFAULT NULL, yr YEAR,
+  vc VARCHAR(100), ch CHAR(5), tx TEXT,
+  vb VARBINARY(16), bl BLOB,
+  js JSON, en ENUM('small','medium','large'), st SET('a','b','c'), bt BIT(10),
+  big LONGTEXT
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci;
+INSERT INTO compat_types VALUES
+  (1, -128, 65535, -8388608, -2147483648, -9223372036854775808, 18446744073709551615,
+   12345678901234567890.1234567890, 3.25, -2.5e-300,
+   '2024-02-29', '-838:59:59.000000', '1000-01-01 00:00:00.000001', '2038-01-19 03:14:07.999', 1901,
+   'héllo wörld ☃ 日本語 🎉', 'ab', 'line1\nline2\ttab "quoted" \\ back',
+   X'DEADBEEF00FF', X'00010203FEFF',
+   '{"a": [1, 2.5, "☃"], "b": null, "c": {"d": true}}', 'medium', 'a,c', b'1010101010',
+   REPEAT('long ☃ text 🎉 ', 20000)),
+  (2, 127, 0, 8388607, 2147483647, 9223372036854775807, 0,
+   -0.0000000001, -1.5, 1.7976931348623157e308,
+   '9999-12-31', '838:59:59.999999', '9999-12-31 23:59:59.999999', '1970-01-01 00:00:01.000', 2155,
+   '', '', '',
+   X'', X'',
+   '[]', 'small', '', b'0',
+   ''),
+  (3, NULL, NULL, NULL, NULL, NULL, NULL,
+   NULL, NULL, NULL,
+   NULL, NULL, NULL, NULL, NULL,
+   NULL, NULL, NULL,
+   NULL, NULL,
+   NULL, NULL, NULL, NULL,
+   NULL);
