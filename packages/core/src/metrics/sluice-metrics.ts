@@ -1,7 +1,8 @@
 // Core's metrics on a registry of its own per Sluice: connections, sessions, statements, latency, masking, upstream errors.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { AuthMethod, QueryEvent, ResultSummary } from '../plugin.js';
 import type { SqlAnalysis } from '../sql-analysis.js';
+import { type HistogramSeries, KeyedCounter, ListenerHistogram } from './listener-series.js';
 import { PluginMetricRegistry } from './plugin-metrics.js';
 import type { RefusalClass } from './refusal-class.js';
 
@@ -16,12 +17,13 @@ export class SluiceMetrics {
   readonly #connections: Counter<'listener' | 'auth'>;
   readonly #active: Gauge<'listener'>;
   readonly #refused: Counter<'listener' | 'reason'>;
-  readonly #statements: Counter<'listener' | 'decision' | 'kind'>;
+  readonly #statements: KeyedCounter<'listener' | 'decision' | 'kind'>;
   readonly #held: Counter<'listener'>;
-  readonly #duration: Histogram<'listener'>;
-  readonly #upstream: Histogram<'listener'>;
-  readonly #firstByte: Histogram<'listener'>;
-  readonly #proxy: Histogram<'listener'>;
+  readonly #duration: ListenerHistogram;
+  readonly #upstream: ListenerHistogram;
+  readonly #firstByte: ListenerHistogram;
+  readonly #proxy: ListenerHistogram;
+  readonly #timings = new Map<string, StatementTimings>();
   readonly #masked: Counter<'type'>;
   readonly #upstreamErrors: Counter<'listener'>;
 
@@ -31,12 +33,13 @@ export class SluiceMetrics {
     this.#connections = new Counter({ name: 'sluice_connections_total', help: 'Sessions that began, by listener and how the identity authenticated', labelNames: ['listener', 'auth'], registers });
     this.#active = new Gauge({ name: 'sluice_sessions_active', help: 'Sessions open now', labelNames: ['listener'], registers });
     this.#refused = new Counter({ name: 'sluice_connections_refused_total', help: 'Connections refused before they became a session, by reason class', labelNames: ['listener', 'reason'], registers });
-    this.#statements = new Counter({ name: 'sluice_statements_total', help: 'Statements by decision and kind (kind when a plugin parsed the statement, else unknown)', labelNames: ['listener', 'decision', 'kind'], registers });
+    this.#statements = new KeyedCounter('sluice_statements_total', 'Statements by decision and kind (kind when a plugin parsed the statement, else unknown)', this.registry);
     this.#held = new Counter({ name: 'sluice_statements_held_total', help: 'Statements a plugin held for approval (each then counts as allow or deny)', labelNames: ['listener'], registers });
-    this.#duration = new Histogram({ name: 'sluice_statement_duration_seconds', help: 'Statement time as the proxy saw it: received from the client to its last response byte', labelNames: ['listener'], buckets: LATENCY_BUCKETS, registers });
-    this.#upstream = new Histogram({ name: 'sluice_statement_upstream_seconds', help: 'Statement sent to the server to its last response byte', labelNames: ['listener'], buckets: LATENCY_BUCKETS, registers });
-    this.#firstByte = new Histogram({ name: 'sluice_statement_upstream_first_byte_seconds', help: 'Statement sent to the server to its first response byte', labelNames: ['listener'], buckets: LATENCY_BUCKETS, registers });
-    this.#proxy = new Histogram({ name: 'sluice_statement_proxy_seconds', help: 'Proxy overhead of a statement that went upstream: its duration minus its upstream time', labelNames: ['listener'], buckets: LATENCY_BUCKETS, registers });
+    const histogram = (name: string, help: string) => new ListenerHistogram(name, help, LATENCY_BUCKETS, this.registry);
+    this.#duration = histogram('sluice_statement_duration_seconds', 'Statement time as the proxy saw it: received from the client to its last response byte');
+    this.#upstream = histogram('sluice_statement_upstream_seconds', 'Statement sent to the server to its last response byte');
+    this.#firstByte = histogram('sluice_statement_upstream_first_byte_seconds', 'Statement sent to the server to its first response byte');
+    this.#proxy = histogram('sluice_statement_proxy_seconds', 'Proxy overhead of a statement that went upstream: its duration minus its upstream time');
     this.#masked = new Counter({ name: 'sluice_masked_values_total', help: 'Values masked in results, by the masked type', labelNames: ['type'], registers });
     this.#upstreamErrors = new Counter({ name: 'sluice_upstream_connect_errors_total', help: 'Upstream logins that failed (unreachable, TLS, refused by the server)', labelNames: ['listener'], registers });
     this.plugins = new PluginMetricRegistry(this.registry, (name) => CORE_PREFIXES.some((prefix) => name.startsWith(prefix)));
@@ -65,22 +68,41 @@ export class SluiceMetrics {
 
   /** `analysis` is the parse a plugin already asked for, if any: metrics never parse. */
   statement(listener: string, query: QueryEvent, analysis: SqlAnalysis | undefined, summary: ResultSummary): void {
-    this.#statements.inc({ listener, decision: summary.decision.action, kind: kindOf(analysis) });
-    this.#duration.observe({ listener }, summary.durationMs / 1000);
+    const decision = summary.decision.action;
+    const kind = kindOf(analysis);
+    this.#statements.cell(`${listener}\0${decision}\0${kind}`, () => ({ listener, decision, kind })).value++;
+    const timings = this.#timingsOf(listener);
+    timings.duration.observe(summary.durationMs / 1000);
     const upstream = summary.upstream;
     if (upstream) {
-      this.#upstream.observe({ listener }, upstream.lastByteMs / 1000);
-      if (upstream.firstByteMs !== undefined) this.#firstByte.observe({ listener }, upstream.firstByteMs / 1000);
-      this.#proxy.observe({ listener }, Math.max(0, summary.durationMs - upstream.lastByteMs) / 1000);
+      timings.upstream.observe(upstream.lastByteMs / 1000);
+      if (upstream.firstByteMs !== undefined) timings.firstByte.observe(upstream.firstByteMs / 1000);
+      timings.proxy.observe(Math.max(0, summary.durationMs - upstream.lastByteMs) / 1000);
     }
     const masked = query.annotations.masked;
     if (masked) for (const { type, count } of Object.values(masked)) if (count > 0) this.#masked.inc({ type }, count);
+  }
+
+  #timingsOf(listener: string): StatementTimings {
+    let timings = this.#timings.get(listener);
+    if (!timings) {
+      timings = { duration: this.#duration.series(listener), upstream: this.#upstream.series(listener), firstByte: this.#firstByte.series(listener), proxy: this.#proxy.series(listener) };
+      this.#timings.set(listener, timings);
+    }
+    return timings;
   }
 
   /** The exposition text for `/metrics`. */
   async text(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+interface StatementTimings {
+  duration: HistogramSeries;
+  upstream: HistogramSeries;
+  firstByte: HistogramSeries;
+  proxy: HistogramSeries;
 }
 
 function kindOf(analysis: SqlAnalysis | undefined): string {
