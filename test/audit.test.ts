@@ -1,4 +1,5 @@
-// The audit trail end to end: psql and pg through Sluice into the file, PostgreSQL and webhook sinks; SIGKILL, fail-closed, verify.
+// The audit trail end to end: psql and pg through Sluice into the file, PostgreSQL and webhook sinks; SIGKILL, verify;
+// fail-closed with pg, mysql2 and tedious.
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -8,7 +9,12 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfigText } from '@sluice/core';
 import { CLI, psql, run, startProcess } from './helpers/processes.js';
+import mysql from 'mysql2/promise';
+import { TYPES } from 'tedious';
+import { directConnection, MARIADB, mysqlListener } from './helpers/mysql.js';
 import { fixtures, postgresListener, startSluice, USERS, type RunningSluice } from './helpers/sluice.js';
+import { TdsTestServer } from './helpers/tds-test-server/index.js';
+import { batch, closeTedious, connectTedious, execSql } from './helpers/tedious-client.js';
 
 interface AuditRecord {
   seq: number;
@@ -31,6 +37,8 @@ interface AuditRecord {
 const DIRECT = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
 const TABLE = 'audit_e2e_customers';
 const SCHEMA = `audit_e2e_${process.pid}`;
+/** The TDS test server's database (a PostgreSQL schema) for the SQL Server proof of fail-closed. */
+const BLOCK_SCHEMA = `audit_block_${process.pid}`;
 
 let dir: string;
 
@@ -46,7 +54,7 @@ beforeAll(async () => {
 afterAll(async () => {
   const direct = new pg.Client(DIRECT);
   await direct.connect();
-  await direct.query(`drop table if exists ${TABLE}; drop schema if exists ${SCHEMA} cascade`);
+  await direct.query(`drop table if exists ${TABLE}; drop schema if exists ${SCHEMA} cascade; drop schema if exists ${BLOCK_SCHEMA} cascade`);
   await direct.end();
   await rm(dir, { recursive: true, force: true });
 });
@@ -265,40 +273,27 @@ plugins:
   });
 });
 
-describe('a block sink that cannot write (PostgreSQL; the MySQL and SQL Server drivers do not exist yet)', () => {
-  it('makes the next statement fail with 42501 and a clear message, and leaves a trail verify accepts', async () => {
+describe('a block sink that cannot write makes the next statement fail in each dialect', () => {
+  const REFUSAL = 'sluice: audit: the audit trail cannot be written (file sink: EFBIG: file too large); statements are refused until it recovers';
+
+  /**
+   * Sluice as a child process under a real file size limit (RLIMIT_FSIZE, 16 × 512 bytes): once the trail
+   * reaches it, writes fail with EFBIG. Runs `use` against its port, then checks the trail verifies.
+   */
+  async function withBlockingSluice(listener: string, use: (port: number) => Promise<void>, env: NodeJS.ProcessEnv = {}): Promise<string> {
     const work = await mkdtemp(join(dir, 'block-'));
     const file = join(work, 'audit.jsonl');
     const config = join(work, 'sluice.yaml');
-    await writeFile(config, `${postgresListener()}${USERS}
+    await writeFile(config, `${listener}${USERS}
 logging: { level: info, format: json }
 plugins:
   - use: "@sluice/plugin-audit"
     with: { sinks: [ { type: file, path: ${file}, on_failure: block } ] }
 `);
-    // A real file size limit (RLIMIT_FSIZE, 16 × 512 bytes): once the trail reaches it, writes fail with EFBIG.
-    const sluice = startProcess('sh', ['-c', `ulimit -f 16; exec node ${CLI} start -c ${config}`], /"msg":"listening"/);
+    const sluice = startProcess('sh', ['-c', `ulimit -f 16; exec node ${CLI} start -c ${config}`], /"msg":"listening"/, { env });
     try {
       await sluice.started;
-      const port = Number(/"address":"127\.0\.0\.1:(\d+)","msg":"listening"/.exec(sluice.output())![1]);
-      const client = pgClient(port);
-      await client.connect();
-      let failure: (Error & { code?: string }) | undefined;
-      let allowed = 0;
-      for (let i = 0; i < 200 && !failure; i++) {
-        try {
-          await client.query(`select '${'x'.repeat(200)}' as padding, ${i} as n`);
-          allowed++;
-        } catch (error) {
-          failure = error as Error & { code?: string };
-        }
-      }
-      expect(allowed).toBeGreaterThan(0);
-      expect(failure).toBeDefined();
-      expect(failure!.code).toBe('42501');
-      expect(failure!.message).toBe('sluice: audit: the audit trail cannot be written (file sink: EFBIG: file too large); statements are refused until it recovers');
-      await expect(client.query('select 1')).rejects.toMatchObject({ code: '42501' });
-      await client.end();
+      await use(Number(/"address":"127\.0\.0\.1:(\d+)","msg":"listening"/.exec(sluice.output())![1]));
       expect(sluice.output()).toMatch(/"msg":"audit sink cannot write"/);
     } finally {
       sluice.child.kill('SIGKILL');
@@ -307,6 +302,105 @@ plugins:
     const verified = await run('node', [CLI, 'audit', 'verify', file]);
     expect(verified.stdout).toMatch(/^OK/);
     expect(verified.code).toBe(0);
+    return sluice.output();
+  }
+
+  /** Runs statement n = 0, 1, … until one fails; the trail fills up long before 200. */
+  async function untilRefused(statement: (n: number) => Promise<unknown>): Promise<{ allowed: number; failure: Error & Record<string, unknown> }> {
+    for (let n = 0; n < 200; n++) {
+      try {
+        await statement(n);
+      } catch (error) {
+        return { allowed: n, failure: error as Error & Record<string, unknown> };
+      }
+    }
+    throw new Error('200 statements were allowed: the trail never filled up');
+  }
+
+  it('PostgreSQL: 42501 and a clear message, and a trail verify accepts', async () => {
+    await withBlockingSluice(postgresListener(), async (port) => {
+      const client = pgClient(port);
+      await client.connect();
+      const { allowed, failure } = await untilRefused((n) => client.query(`select '${'x'.repeat(200)}' as padding, ${n} as n`));
+      expect(allowed).toBeGreaterThan(0);
+      expect(failure).toMatchObject({ code: '42501', message: REFUSAL });
+      await expect(client.query('select 1')).rejects.toMatchObject({ code: '42501' });
+      await client.end();
+      // A new session is refused at login, with the same reason.
+      await expect(pgClient(port).connect()).rejects.toMatchObject({ code: '28000', message: REFUSAL });
+    });
+  });
+
+  it('MySQL: ERR 1142 with the same message, and the refused statement never reaches MariaDB', async () => {
+    const table = `audit_block_${process.pid}`;
+    const direct = await directConnection();
+    await direct.query(`drop table if exists ${table}; create table ${table} (n int primary key, padding text)`);
+    try {
+      await withBlockingSluice(mysqlListener(), async (port) => {
+        const client = await mysql.createConnection({ host: '127.0.0.1', port, user: 'alice', password: 'alice-secret-pw', database: MARIADB.database });
+        const { allowed, failure } = await untilRefused((n) => client.query(`insert into ${table} values (${n}, '${'x'.repeat(200)}')`));
+        expect(allowed).toBeGreaterThan(0);
+        expect(failure).toMatchObject({ errno: 1142, sqlState: '42000', message: REFUSAL });
+        // The session goes on, refusing statements in the text and the binary protocol alike.
+        await expect(client.query('select 1')).rejects.toMatchObject({ errno: 1142, message: REFUSAL });
+        await expect(client.execute('select ? as n', [1])).rejects.toMatchObject({ errno: 1142, message: REFUSAL });
+        await client.end();
+        // A new session is refused at login, with the same reason.
+        await expect(mysql.createConnection({ host: '127.0.0.1', port, user: 'alice', password: 'alice-secret-pw', database: MARIADB.database })).rejects.toMatchObject({ errno: 1045, message: REFUSAL });
+        const [rows] = await direct.query<mysql.RowDataPacket[]>(`select n from ${table} order by n`);
+        expect(rows.map((row) => row.n)).toEqual([...Array(allowed).keys()]);
+      });
+    } finally {
+      await direct.query(`drop table if exists ${table}`);
+      await direct.end();
+    }
+  });
+
+  it('SQL Server: ERROR 229 with the same message, and the refused statement never reaches the server', async () => {
+    const upstream = { user: 'audit_block_upstream', password: 'Audit-Block-Pw-1' };
+    const server = await TdsTestServer.start({ database: BLOCK_SCHEMA, users: { [upstream.user]: upstream.password } });
+    const listener = `
+listeners:
+  - name: mssql-block
+    dialect: mssql
+    listen: 127.0.0.1:0
+    environment: test
+    upstream: { host: 127.0.0.1, port: ${server.port}, user: ${upstream.user}, password: "\${env:UPSTREAM_PASSWORD}", database: ${BLOCK_SCHEMA}, tls: disable }
+`;
+    try {
+      const setup = await connectTedious({ port: server.port, user: upstream.user, password: upstream.password });
+      await batch(setup, 'create table audit_block (n int primary key, padding text)');
+      await closeTedious(setup);
+      const output = await withBlockingSluice(
+        listener,
+        async (port) => {
+          const client = await connectTedious({ port, user: 'alice', password: 'alice-secret-pw' });
+          try {
+            const insert = (n: number) => `insert into audit_block values (${n}, '${'x'.repeat(200)}')`;
+            const { allowed, failure } = await untilRefused((n) => batch(client, insert(n)));
+            expect(allowed).toBeGreaterThan(0);
+            expect(failure).toMatchObject({ number: 229, message: REFUSAL });
+            expect(server.seen('batch').map((b) => b.sql)).not.toContain(insert(allowed));
+            // The session goes on, refusing batches and RPCs alike.
+            await expect(batch(client, 'select 1')).rejects.toMatchObject({ number: 229, message: REFUSAL });
+            await expect(execSql(client, 'select @n as n', [['n', TYPES.Int, 1]])).rejects.toMatchObject({ number: 229, message: REFUSAL });
+            expect(server.seen('rpc')).toEqual([]);
+            const check = await connectTedious({ port: server.port, user: upstream.user, password: upstream.password });
+            const { rows } = await batch(check, 'select n from audit_block order by n');
+            await closeTedious(check);
+            expect(rows.map((row) => row.n)).toEqual([...Array(allowed).keys()]);
+            // A new session is refused at login, with the same reason.
+            await expect(connectTedious({ port, user: 'alice', password: 'alice-secret-pw' })).rejects.toMatchObject({ code: 'ELOGIN', message: REFUSAL });
+          } finally {
+            await closeTedious(client);
+          }
+        },
+        { UPSTREAM_PASSWORD: upstream.password },
+      );
+      expect(output).not.toContain(upstream.password);
+    } finally {
+      await server.stop();
+    }
   });
 });
 

@@ -1,16 +1,21 @@
 // MySQL authentication through Sluice against a private MariaDB: upstream mysql_native_password and ed25519, every
 // upstream TLS mode (a REQUIRE SSL user, verify-full against the test CA, prefer's fallback), TLS from the client,
-// caching_sha2 / clear password exchanges from the client, wrong passwords, and OIDC token login mapped by group.
-// MySQL 8's caching_sha2_password upstream runs in a container where a Docker engine exists.
+// the client-side exchanges (mysql_native_password and caching_sha2's fast path for users with a password in the
+// config, full authentication for a user configured with a SCRAM verifier, clear password), wrong passwords and
+// unknown users, and OIDC token login mapped by group. The path each login took is read from Sluice's debug log
+// ("client authenticated", `method`). MySQL 8's caching_sha2_password upstream runs in a container where a Docker
+// engine exists.
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { TLSSocket } from 'node:tls';
+import { deriveScramSha256Verifier, formatScramSha256Verifier } from '@sluice/core';
 import mysql from 'mysql2/promise';
 import type { RowDataPacket } from 'mysql2/promise';
 import { GenericContainer, getContainerRuntimeClient, Wait } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forgeToken, INTROSPECTION_CLIENT, newSigningKey, startIssuer, tamper, claimsOf, type TestIssuer } from './helpers/oidc-provider.js';
 import { startPrivateMariadb, type PrivateMariadb, type PrivateMariadbUser } from './helpers/private-mariadb.js';
-import { runClient } from './helpers/mysql-compat.js';
+import { connectorJAvailability, connectorJLogin, runClient } from './helpers/mysql-compat.js';
 import { startSluice, type RunningSluice } from './helpers/sluice.js';
 
 /** testcontainers finds a Docker engine (socket, DOCKER_HOST, …) or there is none. */
@@ -26,12 +31,21 @@ const UPSTREAM_USERS = {
   ed25519SslOnly: { name: 'sluice_auth_ed_ssl', plugin: 'ed25519', requireSsl: true },
 } as const satisfies Record<string, PrivateMariadbUser>;
 
+/** carol's password is configured as a SCRAM verifier: no scramble can be checked against it. */
+const CAROL_PASSWORD = 'carol-secret-pw';
 const STATIC_USERS = `
 identity:
   users:
     - { name: alice, password: alice-secret-pw, groups: [dba] }
     - { name: bob, password: "b0b's pässwörd ☃", groups: [analyst] }
+    - { name: carol, password: "${formatScramSha256Verifier(deriveScramSha256Verifier(CAROL_PASSWORD))}", groups: [dba] }
 `;
+
+/** An address of this machine that is not loopback, so Sluice sees a client from elsewhere (undefined if there is none). */
+const REMOTE_ADDRESS = Object.values(networkInterfaces())
+  .flat()
+  .find((address) => address && address.family === 'IPv4' && !address.internal)?.address;
+const connectorJ = connectorJAvailability();
 
 interface Upstream {
   readonly user: keyof typeof UPSTREAM_USERS | 'shared-root';
@@ -109,6 +123,19 @@ beforeAll(async () => {
       tls: 'disable',
     })} }`,
   );
+  // The same, without TLS, on an address that is not loopback: Sluice's loopback allowances do not apply.
+  if (REMOTE_ADDRESS) {
+    listeners.push(
+      `  - { name: client-remote, dialect: mysql, listen: "${REMOTE_ADDRESS}:0", environment: test, upstream: ${JSON.stringify({
+        host: '127.0.0.1',
+        port: server.port,
+        user: UPSTREAM_USERS.native.name,
+        password: server.passwords[UPSTREAM_USERS.native.name],
+        database: server.database,
+        tls: 'disable',
+      })} }`,
+    );
+  }
   proxy = await startSluice(`listeners:\n${listeners.join('\n')}\n${STATIC_USERS}`);
 
   // Token login: dba reaches the database as the native user over TLS, analyst as the ed25519 user.
@@ -181,7 +208,7 @@ async function refusalThrough(listener: string, extra: mysql.ConnectionOptions =
     (caught: unknown) => caught as Refusal & { fatal?: boolean; code?: string },
   );
   expect(error.errno, `an ERR packet, not ${error.message}`).toBeTypeOf('number');
-  for (const secret of [...Object.values(server.passwords), 'alice-secret-pw', 'native-wrong-pw', 'ed25519-wrong-pw']) {
+  for (const secret of [...Object.values(server.passwords), 'alice-secret-pw', CAROL_PASSWORD, 'native-wrong-pw', 'ed25519-wrong-pw']) {
     expect(error.message).not.toContain(secret);
   }
   return error;
@@ -217,8 +244,11 @@ describe('upstream authentication plugins', () => {
     expect(proxy.logText()).not.toContain('-wrong-pw');
   });
 
-  it('sends a non-ASCII static password intact (caching_sha2 over RSA) and maps it to the upstream login', async () => {
-    expect(await loginThrough('ed25519', { user: 'bob', password: "b0b's pässwörd ☃" })).toMatchObject({ who: userAt(UPSTREAM_USERS.ed25519.name) });
+  it("checks a non-ASCII static password (caching_sha2's fast path, UTF-8) and maps it to the upstream login", async () => {
+    const { result, method } = await methodOf(() => loginThrough('ed25519', { user: 'bob', password: "b0b's pässwörd ☃" }), 'bob');
+    expect(result).toMatchObject({ who: userAt(UPSTREAM_USERS.ed25519.name) });
+    expect(method).toBe(FAST_PATH);
+    await expect(refusalThrough('ed25519', { user: 'bob', password: "b0b's passwörd ☃" })).resolves.toMatchObject({ errno: 1045 });
   });
 });
 
@@ -259,53 +289,191 @@ describe('upstream TLS modes', () => {
   });
 });
 
+/** The methods of the logins `user` made through `running` after its first `from` log lines. */
+const methodsSince = (from: number, user: string, running = proxy) =>
+  running.logs.slice(from).filter((line) => line.msg === 'client authenticated' && line.user === user).map((line) => line.method);
+
+/** Runs one successful login and returns how Sluice authenticated it, as its log says. */
+async function methodOf<T>(login: () => Promise<T>, user = 'alice', running = proxy): Promise<{ result: T; method: unknown }> {
+  const from = running.logs.length;
+  const result = await login();
+  await expect.poll(() => methodsSince(from, user, running).length, { timeout: 10_000 }).toBe(1);
+  return { result, method: methodsSince(from, user, running)[0] };
+}
+
+/** The reasons Sluice logged for the refusals after its first `from` log lines. */
+const refusalReasonsSince = (from: number, running = proxy) =>
+  running.logs.slice(from).filter((line) => line.msg === 'client authentication failed').map((line) => String(line.reason));
+
+const FAST_PATH = 'caching_sha2_password fast path';
+const NATIVE = 'mysql_native_password';
+const FULL_RSA = 'caching_sha2_password full authentication with RSA';
+const FULL_TLS = 'caching_sha2_password full authentication over TLS';
+
 describe('the client side', () => {
-  it('mysql2 over TLS verifies the listener certificate against the test CA and signs in (caching_sha2 full auth in TLS)', async () => {
-    const connection = await connectThrough('client-tls', verifiedTls());
-    const stream = (connection as unknown as { connection: { stream: unknown } }).connection.stream;
-    expect(stream).toBeInstanceOf(TLSSocket);
-    const [rows] = await connection.query<RowDataPacket[]>(WHO_SQL);
+  it("mysql2 over TLS verifies the listener certificate against the test CA and signs in through caching_sha2's fast path", async () => {
+    const { result: rows, method } = await methodOf(async () => {
+      const connection = await connectThrough('client-tls', verifiedTls());
+      const stream = (connection as unknown as { connection: { stream: unknown } }).connection.stream;
+      expect(stream).toBeInstanceOf(TLSSocket);
+      const [rows] = await connection.query<RowDataPacket[]>(WHO_SQL);
+      await connection.end();
+      return rows;
+    });
     expect(rows[0]).toEqual({ who: userAt(UPSTREAM_USERS.native.name), cipher: '', answer: 42 });
-    await connection.end();
+    expect(method).toBe(FAST_PATH);
   });
 
-  it('mysql2 without TLS fetches the RSA key and signs in', async () => {
-    expect(await loginThrough('client-tls')).toMatchObject({ who: userAt(UPSTREAM_USERS.native.name) });
+  it("mysql2 without TLS signs in through caching_sha2's fast path: no RSA key, no password on the wire", async () => {
+    const { result, method } = await methodOf(() => loginThrough('client-tls'));
+    expect(result).toMatchObject({ who: userAt(UPSTREAM_USERS.native.name) });
+    expect(method).toBe(FAST_PATH);
   });
 
-  it('refuses a wrong password with 1045 / 28000 and the MySQL wording, over TLS and without', async () => {
-    for (const tls of [{}, verifiedTls()]) {
-      const refusal = await refusalThrough('client-tls', { password: 'wrong-pw', ...tls });
-      expect(refusal).toMatchObject({ errno: 1045, sqlState: '28000', message: "Access denied for user 'alice'@'127.0.0.1' (using password: YES)" });
+  it('mysql2 COM_CHANGE_USER (it answers with mysql_native_password) checks the scramble too', async () => {
+    const connection = await connectThrough('client-tls');
+    try {
+      const from = proxy.logs.length;
+      await connection.changeUser({ user: 'alice', password: 'alice-secret-pw' });
+      await expect.poll(() => proxy.logs.slice(from).filter((line) => line.msg === 'COM_CHANGE_USER: client authenticated').map((line) => line.method), { timeout: 10_000 }).toEqual([NATIVE]);
+      await expect(connection.changeUser({ user: 'alice', password: 'wrong-pw' })).rejects.toMatchObject({ errno: 1045 });
+    } finally {
+      connection.destroy();
     }
-    await expect(refusalThrough('client-tls', { user: 'mallory', password: 'x' })).resolves.toMatchObject({ errno: 1045 });
+  });
+
+  it('refuses a wrong password with 1045 / 28000 and the MySQL wording, over TLS and without; an unknown user gets the same answer', async () => {
+    for (const tls of [{}, verifiedTls()]) {
+      const from = proxy.logs.length;
+      const wrong = await refusalThrough('client-tls', { password: 'wrong-pw', ...tls });
+      const unknown = await refusalThrough('client-tls', { user: 'mallory', password: 'wrong-pw', ...tls });
+      expect(wrong).toMatchObject({ errno: 1045, sqlState: '28000', message: "Access denied for user 'alice'@'127.0.0.1' (using password: YES)" });
+      expect(unknown).toMatchObject({ errno: 1045, sqlState: '28000', message: "Access denied for user 'mallory'@'127.0.0.1' (using password: YES)" });
+      // The log tells them apart; the client cannot.
+      await expect.poll(() => refusalReasonsSince(from), { timeout: 10_000 }).toEqual([`wrong password for user "alice" (${FAST_PATH})`, 'unknown user "mallory"']);
+    }
     expect(proxy.logText()).not.toContain('wrong-pw');
   });
 
-  // `localhost` with --protocol=TCP: the name in the listener's certificate, over TCP rather than the server's socket.
-  const cli = (listener: string, args: string[], password = 'alice-secret-pw', running = proxy) =>
-    runClient('mariadb', ['--no-defaults', '--protocol=TCP', '-h', 'localhost', '-P', String(portOf(running, listener)), '-u', 'alice', '--batch', '--skip-column-names', ...args], {
-      env: { MYSQL_PWD: password },
-    });
-
-  it('the mariadb client: TLS with certificate verification, then its default auth (native) switched to caching_sha2', async () => {
-    const verified = await cli('client-tls', ['--ssl', `--ssl-ca=${server.tls.caFile}`, '--ssl-verify-server-cert', '-e', 'status']);
-    expect(verified.stderr).toBe('');
-    expect(verified.stdout).toMatch(/SSL:\s+Cipher in use is \S+/);
-    const plain = await cli('client-tls', ['--ssl=0', '-e', 'SELECT CURRENT_USER()']);
-    expect(plain.stderr).toBe('');
-    expect(plain.stdout).toMatch(new RegExp(`^${UPSTREAM_USERS.native.name}@`));
+  it('a user configured with a SCRAM verifier signs in through full authentication: RSA without TLS, the password inside TLS', async () => {
+    const carol = { user: 'carol', password: CAROL_PASSWORD };
+    const plain = await methodOf(() => loginThrough('client-tls', carol), 'carol');
+    expect(plain).toMatchObject({ result: { who: userAt(UPSTREAM_USERS.native.name) }, method: FULL_RSA });
+    const overTls = await methodOf(() => loginThrough('client-tls', { ...carol, ...verifiedTls() }), 'carol');
+    expect(overTls).toMatchObject({ result: { who: userAt(UPSTREAM_USERS.native.name) }, method: FULL_TLS });
+    const wrong = await refusalThrough('client-tls', { ...carol, password: 'wrong-pw' });
+    expect(wrong).toMatchObject({ errno: 1045, sqlState: '28000', message: "Access denied for user 'carol'@'127.0.0.1' (using password: YES)" });
+    expect(proxy.logText()).not.toContain(CAROL_PASSWORD);
   });
+
+  // `localhost` with --protocol=TCP: the name in the listener's certificate, over TCP rather than the server's socket.
+  const cli = (listener: string, args: string[], password = 'alice-secret-pw', options: { running?: RunningSluice; user?: string; host?: string } = {}) =>
+    runClient(
+      'mariadb',
+      ['--no-defaults', '--protocol=TCP', '-h', options.host ?? 'localhost', '-P', String(portOf(options.running ?? proxy, listener)), '-u', options.user ?? 'alice', '--batch', '--skip-column-names', ...args],
+      { env: { MYSQL_PWD: password } },
+    );
+
+  it("the mariadb client: TLS with certificate verification, and without; its first answer is for the greeting's caching_sha2_password (fast path)", async () => {
+    const verified = await methodOf(() => cli('client-tls', ['--ssl', `--ssl-ca=${server.tls.caFile}`, '--ssl-verify-server-cert', '-e', 'status']));
+    expect(verified.result.stderr).toBe('');
+    expect(verified.result.stdout).toMatch(/SSL:\s+Cipher in use is \S+/);
+    expect(verified.method).toBe(FAST_PATH);
+    const plain = await methodOf(() => cli('client-tls', ['--ssl=0', '-e', 'SELECT CURRENT_USER()']));
+    expect(plain.result.stderr).toBe('');
+    expect(plain.result.stdout).toMatch(new RegExp(`^${UPSTREAM_USERS.native.name}@`));
+    expect(plain.method).toBe(FAST_PATH);
+  });
+
+  it.skipIf(!REMOTE_ADDRESS)(
+    `the mariadb client without TLS from an address that is not loopback: mysql_native_password through an auth switch, the fast path by default, RSA for a verifier-only user${REMOTE_ADDRESS ? '' : ' (skipped: this machine has no address besides loopback)'}`,
+    async () => {
+      const remote = { host: REMOTE_ADDRESS! };
+      // With --default-auth it answers the greeting with an empty mysql_native_password packet and waits for the switch.
+      const native = await methodOf(() => cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT CURRENT_USER()'], undefined, remote));
+      expect(native.result.stderr).toBe('');
+      expect(native.result.stdout).toMatch(new RegExp(`^${UPSTREAM_USERS.native.name}@`));
+      expect(native.method).toBe(NATIVE);
+      const fast = await methodOf(() => cli('client-remote', ['--ssl=0', '-e', 'SELECT 6 * 7'], undefined, remote));
+      expect(fast.result).toMatchObject({ stderr: '', stdout: '42\n' });
+      expect(fast.method).toBe(FAST_PATH);
+      // Sluice sees the client's own address, and the same answer for a wrong password and an unknown name.
+      const wrong = await cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT 1'], 'wrong-pw', remote);
+      expect(wrong.stderr.trim()).toBe(`ERROR 1045 (28000): Access denied for user 'alice'@'${REMOTE_ADDRESS}' (using password: YES)`);
+      const unknown = await cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT 1'], 'wrong-pw', { ...remote, user: 'mallory' });
+      expect(unknown.stderr.trim()).toBe(`ERROR 1045 (28000): Access denied for user 'mallory'@'${REMOTE_ADDRESS}' (using password: YES)`);
+      // A verifier-only user needs full authentication: this libmariadb (built with OpenSSL) asks for the RSA key itself.
+      const carol = await methodOf(() => cli('client-remote', ['--ssl=0', '-e', 'SELECT 6 * 7'], CAROL_PASSWORD, { ...remote, user: 'carol' }), 'carol');
+      expect(carol).toEqual({ result: { code: 0, stdout: '42\n', stderr: '' }, method: FULL_RSA });
+    },
+  );
 
   it('the mariadb client with mysql_clear_password over TLS', async () => {
-    const result = await cli('client-tls', ['--ssl', `--ssl-ca=${server.tls.caFile}`, '--default-auth=mysql_clear_password', '-e', 'SELECT 42']);
+    const { result, method } = await methodOf(() => cli('client-tls', ['--ssl', `--ssl-ca=${server.tls.caFile}`, '--default-auth=mysql_clear_password', '-e', 'SELECT 42']));
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('42\n');
+    expect(method).toBe('mysql_clear_password');
   });
 
-  it('the mariadb client: a wrong password gets ERROR 1045 (28000)', async () => {
+  it('the mariadb client: a wrong password and an unknown user get the same ERROR 1045 (28000)', async () => {
     const result = await cli('client-tls', ['-e', 'SELECT 1'], 'wrong-pw');
     expect(result.stderr.trim()).toBe("ERROR 1045 (28000): Access denied for user 'alice'@'127.0.0.1' (using password: YES)");
+    const unknown = await cli('client-tls', ['-e', 'SELECT 1'], 'wrong-pw', { user: 'mallory' });
+    expect(unknown.stderr.trim()).toBe("ERROR 1045 (28000): Access denied for user 'mallory'@'127.0.0.1' (using password: YES)");
+  });
+
+  describe.skipIf(!connectorJ.ok)(`MariaDB Connector/J${connectorJ.ok ? '' : ` (skipped: ${connectorJ.reason})`}`, () => {
+    // From an address that is not loopback when the machine has one.
+    const target = (user: string, password: string, options = '') =>
+      REMOTE_ADDRESS
+        ? { host: REMOTE_ADDRESS, port: portOf(proxy, 'client-remote'), user, password, options }
+        : { host: '127.0.0.1', port: portOf(proxy, 'client-tls'), user, password, options };
+    const address = REMOTE_ADDRESS ?? '127.0.0.1';
+
+    it('signs in without allowPublicKeyRetrieval: its first answer is mysql_native_password, checked as sent', async () => {
+      const { result, method } = await methodOf(() => connectorJLogin(target('alice', 'alice-secret-pw')));
+      expect(result).toMatch(new RegExp(`^ok ${UPSTREAM_USERS.native.name}@\\S+ 42$`));
+      expect(method).toBe(NATIVE);
+    }, 120_000);
+
+    it('a wrong password and an unknown user: the same ERR 1045', async () => {
+      // Connector/J wraps the server's message: "Could not connect to address=… : (conn=<id>) <message>\n<advice>".
+      const normalized = (output: string) => output.replace(/\(conn=\d+\)/, '(conn=N)');
+      const wrong = await connectorJLogin(target('alice', 'wrong-pw'));
+      const unknown = await connectorJLogin(target('mallory', 'wrong-pw'));
+      expect(wrong).toMatch(/^error 28000\/1045 /);
+      expect(wrong).toContain(`Access denied for user 'alice'@'${address}' (using password: YES)`);
+      expect(normalized(unknown)).toBe(normalized(wrong).replace("'alice'@", "'mallory'@"));
+    }, 120_000);
+
+    it('a verifier-only user still needs the RSA exchange without TLS, so allowPublicKeyRetrieval (as with MySQL 8)', async () => {
+      expect(await connectorJLogin(target('carol', CAROL_PASSWORD))).toMatch(/^error \S+ .*RSA public key/);
+      const { result, method } = await methodOf(() => connectorJLogin(target('carol', CAROL_PASSWORD, '?allowPublicKeyRetrieval=true')), 'carol');
+      expect(result).toMatch(/^ok \S+ 42$/);
+      expect(method).toBe(FULL_RSA);
+    }, 120_000);
+  });
+});
+
+describe('Sluice as the upstream server of another Sluice (the upstream side of caching_sha2_password)', () => {
+  it.each([
+    ['alice', 'disable', FAST_PATH, 'alice-secret-pw'],
+    ['carol', 'disable', FULL_RSA, CAROL_PASSWORD],
+    ['carol', 'verify-full', FULL_TLS, CAROL_PASSWORD],
+  ] as const)('logs in upstream as %s with tls %s: %s', async (user, tls, expected, password) => {
+    const upstream = { host: tls === 'verify-full' ? 'localhost' : '127.0.0.1', port: portOf(proxy, 'client-tls'), user, password, tls, ...(tls === 'verify-full' ? { ca: server.tls.caFile } : {}) };
+    const front = await startSluice(`
+listeners:
+  - { name: front, dialect: mysql, listen: 127.0.0.1:0, environment: test, upstream: ${JSON.stringify(upstream)} }
+${STATIC_USERS}`);
+    try {
+      const { result, method } = await methodOf(() => loginThrough('front', {}, front), user);
+      expect(result).toMatchObject({ who: userAt(UPSTREAM_USERS.native.name), answer: 42 });
+      expect(method).toBe(expected);
+      expect(front.logText()).not.toContain(password);
+    } finally {
+      await front.stop(200);
+    }
   });
 });
 
@@ -337,6 +505,13 @@ describe('token login (identity.oidc) to the private MariaDB', () => {
   });
 
   const logReasons = () => ssoProxy.logs.filter((line) => line.msg === 'client authentication failed' || line.msg === 'identity maps to no upstream login').map((line) => String(line.reason));
+
+  it('names both issuers in the log when a token comes from another issuer', async () => {
+    const before = logReasons().length;
+    await expect(asToken('sso-tls', await impostor.serviceToken('svc-dba'))).rejects.toMatchObject({ errno: 1045 });
+    await expect.poll(() => logReasons().length, { timeout: 10_000 }).toBeGreaterThan(before);
+    expect(logReasons().at(-1)).toBe(`token refused: the token was issued by "${impostor.issuer}", not by ${issuer.issuer}`);
+  });
 
   it('refuses a token over plaintext with 1045 and says it needs TLS', async () => {
     const valid = await issuer.serviceToken('svc-dba');
@@ -374,6 +549,10 @@ describe('token login (identity.oidc) to the private MariaDB', () => {
         expect(refusal.message).not.toContain(token);
         await expect.poll(() => logReasons().length).toBeGreaterThan(before);
         expect(logReasons().at(-1)).toMatch(reason);
+        if (reason.source.startsWith('^token refused')) {
+          // Why the token was refused is for the log only: the client gets MySQL's own wording.
+          expect(refusal).toMatchObject({ sqlState: '28000', message: "Access denied for user 'sso-user'@'127.0.0.1' (using password: YES)" });
+        }
         expect(ssoProxy.logText()).not.toContain(token);
       });
     }

@@ -1,7 +1,7 @@
 // MySQL/MariaDB side of the client compatibility harness: which clients this machine has, where runs put their tables, and how programs learn their target.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -79,6 +79,46 @@ export async function compileConnectorJScenarios(): Promise<string> {
   const compiled = await run('javac', ['-encoding', 'UTF-8', '-d', classes, '-cp', CONNECTOR_J_JAR, source], { timeoutMs: 60_000 });
   if (compiled.code !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
   return classes;
+}
+
+/** One Connector/J login: the URL options are exactly the ones given (no allowPublicKeyRetrieval unless asked). */
+const CONNECTOR_J_LOGIN = `
+import java.sql.*;
+public class ConnectorJLogin {
+  public static void main(String[] args) {
+    String url = "jdbc:mariadb://" + System.getenv("LOGIN_HOST") + ":" + System.getenv("LOGIN_PORT") + "/" + System.getenv().getOrDefault("LOGIN_OPTIONS", "");
+    try (Connection c = DriverManager.getConnection(url, System.getenv("LOGIN_USER"), System.getenv("LOGIN_PASSWORD"));
+         Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT CURRENT_USER(), 6 * 7")) {
+      rs.next();
+      System.out.println("ok " + rs.getString(1) + " " + rs.getInt(2));
+    } catch (SQLException e) {
+      System.out.println("error " + e.getSQLState() + "/" + e.getErrorCode() + " " + e.getMessage());
+    }
+  }
+}
+`;
+
+let compiledConnectorJLogin: Promise<string> | undefined;
+
+/**
+ * Logs in with MariaDB Connector/J and runs one query: `ok <current_user> 42`, or `error <sqlstate>/<code> <message>`.
+ * `options` is the URL's query string (e.g. `?allowPublicKeyRetrieval=true`).
+ */
+export async function connectorJLogin(target: { host: string; port: number; user: string; password: string; options?: string }): Promise<string> {
+  compiledConnectorJLogin ??= (async () => {
+    const classes = mkdtempSync(join(tmpdir(), 'sluice-connectorj-login-'));
+    writeFileSync(join(classes, 'ConnectorJLogin.java'), CONNECTOR_J_LOGIN);
+    const compiled = await run('javac', ['-encoding', 'UTF-8', '-d', classes, '-cp', CONNECTOR_J_JAR, join(classes, 'ConnectorJLogin.java')], { timeoutMs: 60_000 });
+    if (compiled.code !== 0) throw new Error(`javac failed:\n${compiled.stderr}`);
+    return classes;
+  })();
+  const classes = await compiledConnectorJLogin;
+  const result = await runClient('java', ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-cp', `${classes}:${CONNECTOR_J_JAR}`, 'ConnectorJLogin'], {
+    env: { LOGIN_HOST: target.host, LOGIN_PORT: String(target.port), LOGIN_USER: target.user, LOGIN_PASSWORD: target.password, LOGIN_OPTIONS: target.options ?? '' },
+    timeoutMs: 60_000,
+  });
+  if (result.code !== 0) throw new Error(`Connector/J login program failed (${result.code}):\n${result.stderr}`);
+  return result.stdout.trim();
 }
 
 /** Environment the Java and Python scenario programs read their target from. */

@@ -34,17 +34,19 @@ export async function authenticateLogin(login: Login7, identities: LoginIdentiti
   }
   const user = login.userName;
   if (!identities.users.find(user) && identities.oidc) {
-    const result = await authenticateToken(identities.oidc, login.password, encrypted, user, false);
-    // Clients cut LOGIN7 passwords at 128 characters (FreeTDS does): a JWT never fits.
-    if (!result.ok && login.password.length >= MAX_PASSWORD_CHARS) return { ...result, reason: `${result.reason} (a LOGIN7 password holds at most ${MAX_PASSWORD_CHARS} characters: send a longer token as a FEDAUTH token, or use an opaque token)` };
-    return result;
+    // Some clients cut LOGIN7 passwords at 128 characters (FreeTDS does): a JWT cut there never verifies.
+    // Longer passwords arrived whole, so the hint is only for one of exactly that length.
+    const cut = login.password.length === MAX_PASSWORD_CHARS;
+    const hint = cut ? ` (a LOGIN7 password holds at most ${MAX_PASSWORD_CHARS} characters: send a longer token as a FEDAUTH token, or use an opaque token)` : '';
+    return authenticateToken(identities.oidc, login.password, encrypted, user, false, hint);
   }
   const credential = identities.users.checkPassword(user, login.password);
   if (!credential) return { ok: false, reason: `password authentication failed for user "${user}"`, message: loginFailed(user) };
   return { ok: true, identity: credential.identity, fedAuth: false };
 }
 
-async function authenticateToken(oidc: TokenLogin | undefined, token: string, encrypted: boolean, user: string, fedAuth: boolean): Promise<LoginAuthResult> {
+/** `refusalHint` follows the reason when the token itself is refused (not when the transport is). */
+async function authenticateToken(oidc: TokenLogin | undefined, token: string, encrypted: boolean, user: string, fedAuth: boolean, refusalHint = ''): Promise<LoginAuthResult> {
   if (!oidc) {
     const reason = 'token login is not configured (no identity.oidc)';
     return { ok: false, reason, message: `sluice: ${reason}` };
@@ -52,6 +54,6 @@ async function authenticateToken(oidc: TokenLogin | undefined, token: string, en
   const allowed = oidc.allowed(encrypted);
   if (!allowed.ok) return { ok: false, reason: allowed.reason, message: `sluice: ${allowed.reason}` };
   const result = await oidc.authenticate(token);
-  if (!result.ok) return { ok: false, reason: `token refused: ${result.reason}`, message: `Login failed for user '${user}'.` };
+  if (!result.ok) return { ok: false, reason: `token refused: ${result.reason}${refusalHint}`, message: `Login failed for user '${user}'.` };
   return { ok: true, identity: result.identity, fedAuth };
 }

@@ -1,13 +1,16 @@
-// Authenticates a MySQL client as a server would, learning the password in the clear so core can check it.
+// Authenticates a MySQL client as a server would.
 //
-// Static users' passwords are kept as SCRAM verifiers, which cannot check a mysql_native_password
-// or caching_sha2 scramble: Sluice asks for the password itself, the way caching_sha2_password's
-// full authentication does (in clear over TLS, RSA-encrypted otherwise), or mysql_clear_password
-// when the client chose it over TLS. A token (identity.oidc) is long, so it travels in clear only:
-// over TLS, or plaintext from loopback when the config allows it.
+// A static user whose password the config gives in clear has the secrets a MySQL server stores
+// (core's mysqlScrambleSecrets): its scramble is checked as sent, mysql_native_password or
+// caching_sha2_password's fast path, and the password never crosses the wire. A user configured
+// with a SCRAM verifier has no such secrets: Sluice asks for the password itself, the way
+// caching_sha2_password's full authentication does (in clear over TLS, RSA-encrypted otherwise).
+// A token (identity.oidc) is long and checked by the identity provider, so it travels in clear
+// only: over TLS, or plaintext from loopback when the config allows it. Unknown names get core's
+// mock secrets and take the same exchange as a known user with a wrong password.
 import type { KeyObject } from 'node:crypto';
-import type { ConnectionContext, Identity, StaticUserStore } from '@sluice/core';
-import { rsaDecryptPassword } from './auth/scramble.js';
+import type { ConnectionContext, Identity, MysqlScrambleSecrets, StaticUserStore } from '@sluice/core';
+import { rsaDecryptPassword, verifyCachingSha2Proof, verifyNativePasswordProof } from './auth/scramble.js';
 import { Capability, ErrorCode } from './constants.js';
 import { isFramingError } from './framing.js';
 import { encodeAuthSwitch, type HandshakeResponse } from './handshake.js';
@@ -18,14 +21,26 @@ type TokenLogin = NonNullable<ConnectionContext['oidc']>;
 
 export const CACHING_SHA2 = 'caching_sha2_password';
 export const CLEAR_PASSWORD = 'mysql_clear_password';
+export const NATIVE_PASSWORD = 'mysql_native_password';
 /** caching_sha2_password "more data" statuses. */
+const FAST_AUTH_SUCCESS = 0x03;
 const PERFORM_FULL_AUTHENTICATION = 0x04;
 const REQUEST_PUBLIC_KEY = 0x02;
 /** Size of a ciphertext under Sluice's 2048-bit RSA key. */
 const RSA_CIPHER_BYTES = 256;
 
+/** How a client proved who it is; logged with every login. */
+export type ClientAuthMethod =
+  | 'mysql_native_password'
+  | 'caching_sha2_password fast path'
+  | 'caching_sha2_password with an empty password'
+  | 'caching_sha2_password full authentication over TLS'
+  | 'caching_sha2_password full authentication with RSA'
+  | 'caching_sha2_password full authentication in clear from loopback'
+  | 'mysql_clear_password';
+
 export type ClientAuthResult =
-  | { readonly ok: true; readonly identity: Identity }
+  | { readonly ok: true; readonly identity: Identity; readonly method: ClientAuthMethod }
   | {
       readonly ok: false;
       /** What the client is told: MySQL's own wording. */
@@ -76,35 +91,90 @@ export async function authenticateClient(setup: ClientAuthSetup, identities: Cli
     if (!token.ok) return token.failure ?? denied(token.reason);
     if (token.secret === '') return denied('no token was sent', false);
     const result = await oidc.authenticate(token.secret);
-    if (result.ok) return { ok: true, identity: result.identity };
+    if (result.ok) return { ok: true, identity: result.identity, method: token.method };
     return denied(`token refused: ${result.reason}`);
+  }
+  const secrets = credential ? credential.mysqlScrambleSecrets() : identities.users.mockMysqlScrambleSecrets(user);
+  if (secrets && pluginOf(response) !== CLEAR_PASSWORD) {
+    const scrambled = await checkScramble(setup, response, secrets);
+    if (!scrambled.ok) return scrambled.failure ?? denied(scrambled.reason);
+    // Mock secrets never verify; the credential check keeps that true whatever they are.
+    if (scrambled.verified && credential) return { ok: true, identity: credential.identity, method: scrambled.method };
+    const why = credential ? `wrong password for user "${user}" (${scrambled.method})` : `unknown user "${user}"`;
+    return denied(why, scrambled.usingPassword);
   }
   const password = await clearSecret(setup, response, false);
   if (!password.ok) return password.failure ?? denied(password.reason);
   const checked = identities.users.checkPassword(user, password.secret);
-  if (checked) return { ok: true, identity: checked.identity };
+  if (checked) return { ok: true, identity: checked.identity, method: password.method };
   return denied(credential ? `wrong password for user "${user}"` : `unknown user "${user}"`, password.secret !== '');
 }
 
-type Secret = { ok: true; secret: string } | { ok: false; reason: string; failure?: ClientAuthResult };
+/** The plugin the client's first answer was made for (clients without plugin auth use mysql_native_password). */
+function pluginOf(response: HandshakeResponse): string {
+  return response.capabilities & Capability.PLUGIN_AUTH ? (response.authPlugin ?? '') : NATIVE_PASSWORD;
+}
+
+type ScrambleCheck =
+  | { ok: true; verified: boolean; method: ClientAuthMethod; usingPassword: boolean }
+  | { ok: false; reason: string; failure?: ClientAuthResult };
+
+/**
+ * Checks the client's scramble against the stored secrets, as a server does for an account of that plugin.
+ * The client's first answer is used when it was made for mysql_native_password or caching_sha2_password;
+ * otherwise Sluice sends an AuthSwitchRequest with the same scramble:
+ * - to mysql_native_password when the client answered for it with nothing. libmariadb does that when its
+ *   plugin is not the one the greeting named (it keeps its data for the switch it expects), and
+ *   Connector/J for an empty password; either way the switch gets the real answer;
+ * - to caching_sha2_password, the greeting's plugin, when the client answered for another plugin.
+ * A scramble that does not verify is refused at once: the secrets are the configured password itself,
+ * not a cache that could be stale, so asking for the password again would only send a wrong one.
+ */
+async function checkScramble(setup: ClientAuthSetup, response: HandshakeResponse, secrets: MysqlScrambleSecrets): Promise<ScrambleCheck> {
+  let plugin = pluginOf(response);
+  let proof = response.authResponse;
+  const canSwitch = (response.capabilities & Capability.PLUGIN_AUTH) !== 0;
+  const switchTo = plugin === NATIVE_PASSWORD ? (proof.length === 0 && canSwitch ? NATIVE_PASSWORD : undefined) : plugin === CACHING_SHA2 ? undefined : CACHING_SHA2;
+  if (switchTo) {
+    setup.channel.send(encodeAuthSwitch(switchTo, Buffer.concat([setup.scramble, Buffer.from([0])])));
+    const answer = await setup.channel.read();
+    if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
+    plugin = switchTo;
+    proof = answer;
+  }
+  if (plugin === NATIVE_PASSWORD) {
+    const verified = verifyNativePasswordProof(proof, setup.scramble, secrets.nativePassword);
+    return { ok: true, verified, method: 'mysql_native_password', usingPassword: proof.length > 0 };
+  }
+  // An empty answer (or a lone NUL) is the empty password, answered with OK alone, as servers do.
+  if (proof.length === 0 || (proof.length === 1 && proof[0] === 0)) {
+    const verified = verifyCachingSha2Proof(Buffer.alloc(0), setup.scramble, secrets.cachingSha2);
+    return { ok: true, verified, method: 'caching_sha2_password with an empty password', usingPassword: false };
+  }
+  const verified = verifyCachingSha2Proof(proof, setup.scramble, secrets.cachingSha2);
+  if (verified) setup.channel.send(Buffer.from([0x01, FAST_AUTH_SUCCESS]));
+  return { ok: true, verified, method: 'caching_sha2_password fast path', usingPassword: true };
+}
+
+type Secret = { ok: true; secret: string; method: ClientAuthMethod } | { ok: false; reason: string; failure?: ClientAuthResult };
 
 /** The password (or token) in the clear, by the safest exchange the connection allows. */
 async function clearSecret(setup: ClientAuthSetup, response: HandshakeResponse, token: boolean): Promise<Secret> {
-  const plugin = response.capabilities & Capability.PLUGIN_AUTH ? (response.authPlugin ?? '') : 'mysql_native_password';
+  const plugin = pluginOf(response);
   const channel = setup.channel;
   if (plugin === CLEAR_PASSWORD) {
     // Already sent: refuse it over plaintext off loopback, so nobody gets used to it.
     if (!setup.tls && !token && !isLoopbackAddress(setup.clientAddress)) {
       return { ok: false, reason: 'mysql_clear_password over a connection without TLS (accepted only from loopback)' };
     }
-    return { ok: true, secret: untilNul(response.authResponse) };
+    return { ok: true, secret: untilNul(response.authResponse), method: CLEAR_PASSWORD };
   }
   if (token && !setup.tls) {
     // Plaintext token login (loopback, allowed by the config): RSA cannot carry a token, ask for it in clear.
     channel.send(encodeAuthSwitch(CLEAR_PASSWORD, Buffer.alloc(0)));
     const answer = await channel.read();
     if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
-    return { ok: true, secret: untilNul(answer) };
+    return { ok: true, secret: untilNul(answer), method: CLEAR_PASSWORD };
   }
   let scrambleResponse: Buffer;
   if (plugin === CACHING_SHA2) {
@@ -116,17 +186,17 @@ async function clearSecret(setup: ClientAuthSetup, response: HandshakeResponse, 
     scrambleResponse = answer;
   }
   // An empty scramble response is caching_sha2_password's way of sending an empty password.
-  if (scrambleResponse.length === 0) return { ok: true, secret: '' };
+  if (scrambleResponse.length === 0) return { ok: true, secret: '', method: 'caching_sha2_password with an empty password' };
   return fullAuthentication(setup);
 }
 
-/** caching_sha2_password full authentication: Sluice keeps no cache, so every login takes this path. */
+/** caching_sha2_password full authentication: the client sends the password itself. */
 async function fullAuthentication(setup: ClientAuthSetup): Promise<Secret> {
   const channel = setup.channel;
   channel.send(Buffer.from([0x01, PERFORM_FULL_AUTHENTICATION]));
   const answer = await channel.read();
   if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
-  if (setup.tls) return { ok: true, secret: untilNul(answer) };
+  if (setup.tls) return { ok: true, secret: untilNul(answer), method: 'caching_sha2_password full authentication over TLS' };
   const key = await setup.rsaKey();
   if (answer.length === 1 && answer[0] === REQUEST_PUBLIC_KEY) {
     channel.send(Buffer.concat([Buffer.from([0x01]), Buffer.from(key.publicKeyPem, 'latin1')]));
@@ -134,16 +204,16 @@ async function fullAuthentication(setup: ClientAuthSetup): Promise<Secret> {
     if (!Buffer.isBuffer(encrypted)) return protocolFailure(encrypted.error);
     const password = rsaDecryptPassword(encrypted, setup.scramble, key.privateKey);
     if (password === undefined) return { ok: false, reason: 'the RSA-encrypted password did not decrypt with the server key' };
-    return { ok: true, secret: password };
+    return { ok: true, secret: password, method: 'caching_sha2_password full authentication with RSA' };
   }
   const password = answer.length === RSA_CIPHER_BYTES ? rsaDecryptPassword(answer, setup.scramble, key.privateKey) : undefined;
-  if (password !== undefined) return { ok: true, secret: password };
+  if (password !== undefined) return { ok: true, secret: password, method: 'caching_sha2_password full authentication with RSA' };
   // Some clients (libmariadb built without RSA) send the password in clear even without TLS.
-  if (isLoopbackAddress(setup.clientAddress)) return { ok: true, secret: untilNul(answer) };
+  if (isLoopbackAddress(setup.clientAddress)) return { ok: true, secret: untilNul(answer), method: 'caching_sha2_password full authentication in clear from loopback' };
   return { ok: false, reason: 'the client sent its password in clear over a connection without TLS (accepted only from loopback); use TLS' };
 }
 
-function protocolFailure(error: string): Secret {
+function protocolFailure(error: string): { ok: false; reason: string; failure: ClientAuthResult } {
   return {
     ok: false,
     reason: error,

@@ -183,6 +183,7 @@ export class MySqlConnection implements DriverConnection {
       this.#context.refused({ ...this.#claimed, reason: auth.reason });
       return this.#fatal(auth.error, this.#sequence);
     }
+    this.#context.log.debug({ user: response.user, method: auth.method }, 'client authenticated');
 
     const mapping = this.#context.upstreamFor(auth.identity, response.database);
     if (!mapping.ok) {
@@ -279,6 +280,7 @@ export class MySqlConnection implements DriverConnection {
             this.#context.log.info({ user: request.user, reason: changed.reason }, 'COM_CHANGE_USER: authentication failed');
             return { ok: false, error: changed.error, sequence: this.#sequence };
           }
+          this.#context.log.debug({ user: request.user, method: changed.method }, 'COM_CHANGE_USER: client authenticated');
           if (changed.identity.subject !== auth.identity.subject) {
             return {
               ok: false,

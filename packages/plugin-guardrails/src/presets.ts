@@ -27,9 +27,10 @@ export const DANGEROUS_FUNCTIONS = [
   'load_file', 'sys_exec', 'sys_eval',
   // SQL Server: the shell, the registry, the file system, OLE automation, ad-hoc remote sources.
   'xp_cmdshell', 'xp_reg*', 'xp_dirtree', 'xp_subdirs', 'xp_fileexist', 'xp_availablemedia', 'sp_oacreate', 'sp_oamethod',
-  'sp_configure', 'sp_addextendedproc', 'sp_execute_external_script', 'openrowset', 'opendatasource',
+  'sp_configure', 'sp_addextendedproc', 'sp_execute_external_script', 'openrowset', 'opendatasource', 'openquery',
   // Statements that reach server files or programs without a function call: @sluice/sql reports them under these names.
   'copy program', 'copy file', 'load library', 'into outfile', 'into dumpfile', 'load data infile', 'bulk insert',
+  'backup file',
 ] as const;
 
 /** Functions that change state even inside a SELECT. */
@@ -37,7 +38,7 @@ export const SIDE_EFFECT_FUNCTIONS = [
   ...DANGEROUS_FUNCTIONS,
   'nextval', 'setval', 'lo_create', 'lo_creat', 'lo_unlink', 'lo_put', 'lo_from_bytea', 'lo_truncate', 'lo_write',
   'pg_advisory_lock*', 'pg_advisory_xact_lock*', 'pg_try_advisory*', 'pg_notify', 'pg_switch_wal', 'pg_create_*',
-  'pg_drop_*', 'get_lock', 'release_lock', 'release_all_locks',
+  'pg_drop_*', 'get_lock', 'release_lock', 'release_all_locks', 'next value for',
 ] as const;
 
 /** Kinds that only read (or only set session state): everything the `read-only` preset lets through. */

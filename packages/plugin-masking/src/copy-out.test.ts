@@ -12,6 +12,10 @@ describe('copiesOut', () => {
     "COPY (SELECT * FROM customers WHERE email LIKE '%@x.com' AND id IN (SELECT (id) FROM t)) TO STDOUT WITH CSV HEADER",
     "copy customers to '/tmp/customers.csv'",
     "COPY customers TO PROGRAM 'gzip > /tmp/c.gz'",
+    "copy customers to E'/tmp/customers.csv'",
+    "copy customers to U&'/tmp/customers.csv'",
+    'copy customers to $$/tmp/customers.csv$$',
+    'copy customers to $f$/tmp/customers.csv$f$ with csv',
     'select 1; copy customers to stdout',
   ])('%s copies out', (sql) => {
     expect(copiesOut(query(sql))).toBe(true);
@@ -19,6 +23,8 @@ describe('copiesOut', () => {
 
   it.each([
     'COPY customers FROM STDIN',
+    "copy customers from stdin with (format csv, delimiter ';', quote '\"')",
+    'copy customers (email, "to") from stdin',
     "copy customers from '/tmp/in.csv'",
     "select 'copy customers to stdout'",
     'select 1 -- copy t to stdout',

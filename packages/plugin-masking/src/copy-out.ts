@@ -6,8 +6,12 @@ const NOT_CODE = /'(?:[^']|'')*'|"(?:[^"]|"")*"|--[^\n]*|\/\*[\s\S]*?\*\/|\$([A-
 const PARENTHESIZED = /\([^()]*\)/g;
 const HAS_PARENTHESIZED = /\([^()]*\)/;
 const MAX_DEPTH = 64;
-/** COPY table or (query) TO STDOUT, a server file, or a program; COPY … FROM brings data in and is fine. */
-const COPY_TO = /^\s*copy\b[^;]*?\bto\s+(?:stdout\b|program\b|')/i;
+/**
+ * COPY table or (query) TO anything: STDOUT, a program, or a server file however its name is quoted (`'…'`, `E'…'`,
+ * `$$…$$`). TO is a reserved word, so outside literals and parentheses it is the direction. COPY … FROM brings data
+ * in and is fine.
+ */
+const COPY_TO = /^\s*copy\b[^;]*?\bto\b/i;
 
 /** True when the statement sends table data out as COPY data (or to a file) rather than as rows. */
 export function copiesOut(query: QueryEvent): boolean {

@@ -9,6 +9,26 @@ describe('maskText', () => {
     expect(maskText('Key (password)=(hunter2) already exists.')).toBe('Key (password)=(********) already exists.');
   });
 
+  it('masks the value of a MySQL duplicate-entry error by the column its key is named after', () => {
+    expect(maskText("Duplicate entry '020 7946 0958' for key 'phone'")).toBe("Duplicate entry '*** **** 0958' for key 'phone'");
+    expect(maskText("Duplicate entry 'hunter2' for key 'people.uq_password'")).toBe("Duplicate entry '********' for key 'people.uq_password'");
+    expect(maskText("Duplicate entry 'ann@example.com' for key 'PRIMARY'")).toBe("Duplicate entry '****@example.com' for key 'PRIMARY'");
+    expect(maskText("Duplicate entry '42' for key 'PRIMARY'")).toBe("Duplicate entry '42' for key 'PRIMARY'");
+    expect(maskText("Duplicate entry 'x' for key 'email_verified'")).toBe("Duplicate entry 'x' for key 'email_verified'");
+  });
+
+  it('masks the value of a SQL Server duplicate-key error by the column its constraint or index is named after', () => {
+    expect(maskText("Violation of UNIQUE KEY constraint 'UQ_people_phone'. Cannot insert duplicate key in object 'dbo.people'. The duplicate key value is (020 7946 0958).")).toBe(
+      "Violation of UNIQUE KEY constraint 'UQ_people_phone'. Cannot insert duplicate key in object 'dbo.people'. The duplicate key value is (*** **** 0958).",
+    );
+    expect(maskText("Cannot insert duplicate key row in object 'dbo.people' with unique index 'IX_people_password'. The duplicate key value is (hunter2).")).toBe(
+      "Cannot insert duplicate key row in object 'dbo.people' with unique index 'IX_people_password'. The duplicate key value is (********).",
+    );
+    expect(maskText("Violation of PRIMARY KEY constraint 'PK__people__3213E83F'. Cannot insert duplicate key in object 'dbo.people'. The duplicate key value is (7).")).toBe(
+      "Violation of PRIMARY KEY constraint 'PK__people__3213E83F'. Cannot insert duplicate key in object 'dbo.people'. The duplicate key value is (7).",
+    );
+  });
+
   it('leaves a detail about innocent columns alone', () => {
     expect(maskText('Key (id)=(42) already exists.')).toBe('Key (id)=(42) already exists.');
   });

@@ -1,5 +1,5 @@
 // maskText: masks the sensitive values in free text such as a server's error or notice message.
-import { classifyColumnName } from './column-names.js';
+import { classifyColumnName, nameTokens } from './column-names.js';
 import { createHashKey } from './masks/keyed-hash.js';
 import { maskWholeValue, newFound, scanValue, type MaskPolicy } from './value-masker.js';
 import { DEFAULT_STRATEGIES, type SensitiveType, type Strategy } from './sensitive-types.js';
@@ -15,6 +15,17 @@ export interface MaskTextOptions {
 
 /** `Key (email)=(a@b.com)`, `Key (tenant, email)=(5, a@b.com)`: PostgreSQL's constraint details name the columns. */
 const KEY_DETAIL = /\(([^()]+)\)=\(((?:[^()]|\([^()]*\))*)\)/g;
+/**
+ * MySQL/MariaDB ERR 1062 `Duplicate entry 'v' for key 'k'` (MySQL 8: `'table.k'`): the key is often named after its
+ * column. Parts are bounded (servers cut the value to 192 characters) so that text built to stall the scan cannot.
+ */
+const DUPLICATE_ENTRY = /(Duplicate entry ')(.{0,1024})(' for key '([^'\n]{1,256})')/g;
+/** SQL Server 2627 `… constraint 'UQ_people_email'. … The duplicate key value is (v).` and 2601 (`… unique index 'k'. …`). */
+const DUPLICATE_KEY_VALUE =
+  /((?:constraint|unique index) '([^'\n]{1,256})'\.(?: Cannot insert duplicate key in object '[^'\n]{1,256}'\.)? The duplicate key value is \()(.{0,1024})(\)\.)/g;
+/** Words that make a key or constraint name a name of an index rather than of its column: `uq_phone`, `people_email_key`. */
+const KEY_NAME_PREFIXES = new Set(['uq', 'uk', 'ux', 'ak', 'ix', 'idx', 'pk', 'unique', 'uniq', 'key', 'index']);
+const KEY_NAME_SUFFIXES = new Set(['uq', 'uk', 'ux', 'ak', 'idx', 'key', 'pkey', 'ukey', 'unique', 'uniq', 'index', 'constraint']);
 /** `password=hunter2`, `api_key: "abc"`: a name that says what the value after it is. */
 const NAME_THEN_SEPARATOR = /\b([A-Za-z][\w.-]*)\s*[=:]\s*/g;
 const VALUE_AT = /"[^"]*"|'[^']*'|[^\s,;)]+/y;
@@ -44,7 +55,16 @@ export function maskTextWithPolicy(text: string, policy: MaskPolicy): string {
     const maskedParts = parts.map((part, i) => maskNamed(columns[i]!, part, policy) ?? part);
     return `(${names})=(${maskedParts.join(', ')})`;
   });
-  const named = maskNamedValues(masked, policy);
+  const duplicates = masked
+    .replace(DUPLICATE_ENTRY, (whole, before: string, value: string, after: string, key: string) => {
+      const replaced = maskNamed(columnOfKey(key), value, policy);
+      return replaced === undefined ? whole : before + replaced + after;
+    })
+    .replace(DUPLICATE_KEY_VALUE, (whole, before: string, key: string, value: string, after: string) => {
+      const replaced = maskNamed(columnOfKey(key), value, policy);
+      return replaced === undefined ? whole : before + replaced + after;
+    });
+  const named = maskNamedValues(duplicates, policy);
   return scanValue(named, 'text', policy, newFound()) ?? named;
 }
 
@@ -75,6 +95,14 @@ function maskNamed(name: string, value: string, policy: MaskPolicy): string | un
   const strategy = policy.strategies[nameClass.type];
   if (strategy === 'none' || strategy === 'null') return undefined;
   return maskWholeValue(value, nameClass.type, strategy, 'text', policy) ?? undefined;
+}
+
+/** The column a key or constraint is named after, as far as its name says: `db.people.uq_phone` → `phone`. */
+function columnOfKey(key: string): string {
+  const tokens = nameTokens(key.replace(/^.*\./, ''));
+  if (tokens.length > 1 && KEY_NAME_PREFIXES.has(tokens[0]!)) tokens.shift();
+  if (tokens.length > 1 && KEY_NAME_SUFFIXES.has(tokens.at(-1)!)) tokens.pop();
+  return tokens.join('_');
 }
 
 /** Splits `5, a@b.com` into as many parts as there are columns, or undefined when they do not line up. */

@@ -13,6 +13,8 @@ export const Markers = {
   loadDataInfile: 'load data infile',
   loadDataLocalInfile: 'load data local infile',
   bulkInsert: 'bulk insert',
+  nextValueFor: 'next value for',
+  backupFile: 'backup file',
 } as const;
 
 export class StatementFacts {

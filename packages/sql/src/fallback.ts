@@ -7,7 +7,7 @@
 // include 'unknown'.
 import type { StatementInfo, StatementKind } from '@sluice/core';
 import { Markers, StatementFacts, type Access } from './facts.js';
-import { isRoutineDefinition, leadingKind, statementHits, withBodyIndex, type StatementHit } from './keywords.js';
+import { isDynamicSqlProcedure, isRoutineDefinition, leadingKind, mssqlBareCall, mssqlProcedureAt, statementHits, withBodyIndex, type StatementHit } from './keywords.js';
 import { isPunct, isWord, type LexDialect, type Token } from './lexer.js';
 
 /** Analyses SQL found in a string literal (PREPARE ... FROM '...', EXEC('...')); empty when it cannot. */
@@ -60,6 +60,12 @@ function isNameToken(token: Token | undefined, dialect: LexDialect): boolean {
   return dialect === 'mysql' && token.type === 'string' && token.text.startsWith('"');
 }
 
+/** A string token's text as the server reads it: X'...' hex strings decoded. */
+function stringText(token: Token): string {
+  if (token.prefix !== 'X' || !/^(?:[0-9a-fA-F]{2})*$/.test(token.value)) return token.value;
+  return Buffer.from(token.value, 'hex').toString('utf8');
+}
+
 /** Index of the matching `)` for the `(` at `at` (or the last token). */
 function closeParen(tokens: readonly Token[], at: number): number {
   let depth = 0;
@@ -79,6 +85,13 @@ export function addTokenMarkers(tokens: readonly Token[], facts: StatementFacts)
     if (token.value === 'SONAME' || (token.value === 'INSTALL' && isWord(next, 'PLUGIN', 'COMPONENT')) || (token.value === 'CREATE' && isWord(next, 'ASSEMBLY'))) {
       facts.addFunction(Markers.loadLibrary);
     }
+    // T-SQL BACKUP ... TO DISK = '...' writes a server file; RESTORE ... FROM DISK = '...' reads one.
+    if (token.value === 'BACKUP' || token.value === 'RESTORE') {
+      const device = tokens.slice(at + 1).findIndex((t, i) => isWord(t, 'DISK', 'URL', 'TAPE') && isPunct(tokens[at + 2 + i], '='));
+      if (device !== -1) facts.addFunction(Markers.backupFile);
+    }
+    // NEXT VALUE FOR seq (T-SQL, MariaDB) advances a sequence, as nextval() does.
+    if (token.value === 'NEXT' && isWord(next, 'VALUE') && isWord(tokens[at + 2], 'FOR')) facts.addFunction(Markers.nextValueFor);
   });
 }
 
@@ -430,6 +443,11 @@ class Fallback {
       if (before?.type === 'word' && DEFINES_NAME.has(before.value)) continue;
       this.#facts.addFunction(parts.join('.'));
     }
+    // A T-SQL batch that starts with a procedure name calls it.
+    if (this.#dialect === 'mssql') {
+      const bare = mssqlBareCall(tokens);
+      if (bare !== undefined) this.#facts.addFunction(bare);
+    }
     // CALL p without parentheses, and T-SQL EXEC p.
     for (let at = 0; at < tokens.length; at++) {
       const word = tokens[at];
@@ -449,31 +467,47 @@ class Fallback {
     if (this.#dialect === 'mysql' && isWord(tokens[0], 'PREPARE')) {
       const from = tokens.findIndex((token) => isWord(token, 'FROM'));
       const source = tokens[from + 1];
-      if (source?.type === 'string' && from + 2 === tokens.length) literals.push(source.value);
+      if (source?.type === 'string' && from + 2 === tokens.length) literals.push(stringText(source));
       this.#facts.kind = 'unknown';
     }
-    for (const hit of hits) {
-      if (hit.kind !== 'unknown' || this.#dialect !== 'mssql') continue;
-      if (hit.at === 0) this.#facts.kind = 'unknown';
-      const literal = this.execLiteral(hit.at);
-      if (literal !== undefined) literals.push(literal);
+    if (this.#dialect === 'mssql') {
+      const bare = mssqlBareCall(tokens);
+      if (bare !== undefined && isDynamicSqlProcedure(bare)) literals.push(...this.procedureLiterals(mssqlProcedureAt(tokens, 0)!.end, hits));
+      for (const hit of hits) {
+        if (hit.kind !== 'unknown') continue;
+        if (hit.at === 0) this.#facts.kind = 'unknown';
+        literals.push(...this.execLiterals(hit.at, hits));
+      }
     }
     if (!this.#analyzeDynamic) return;
     for (const literal of literals) for (const statement of this.#analyzeDynamic(literal)) this.#facts.absorb(statement);
   }
 
-  /** The SQL of `EXEC ('a' + 'b')` or `EXEC sp_executesql N'...'` when it is all literal. */
-  execLiteral(at: number): string | undefined {
+  /** The SQL of `EXEC ('a' + 'b')` when it is all literal, or the string arguments of `EXEC sp_executesql N'...'` and kin. */
+  execLiterals(at: number, hits: readonly StatementHit[]): string[] {
     const tokens = this.#tokens;
     if (isPunct(tokens[at + 1], '(')) {
       const close = closeParen(tokens, at + 1);
       const inner = tokens.slice(at + 2, close);
-      if (inner.length === 0 || inner.some((token, index) => (index % 2 === 0 ? token.type !== 'string' : !isPunct(token, '+')))) return undefined;
-      return inner.filter((token) => token.type === 'string').map((token) => token.value).join('');
+      if (inner.length === 0 || inner.some((token, index) => (index % 2 === 0 ? token.type !== 'string' : !isPunct(token, '+')))) return [];
+      return [inner.filter((token) => token.type === 'string').map((token) => token.value).join('')];
     }
-    const name = tokens.findIndex((token, index) => index > at && token.type === 'word' && token.value === 'SP_EXECUTESQL');
-    const first = tokens[name + 1];
-    return name !== -1 && first?.type === 'string' ? first.value : undefined;
+    const procedure = mssqlProcedureAt(tokens, at + 1);
+    return procedure && isDynamicSqlProcedure(procedure.name) ? this.procedureLiterals(procedure.end, hits) : [];
+  }
+
+  /**
+   * Every string argument of a procedure that runs SQL text, up to the next statement: which one is the
+   * SQL depends on the procedure and on named parameters, and a string that is not SQL adds nothing.
+   */
+  procedureLiterals(from: number, hits: readonly StatementHit[]): string[] {
+    const tokens = this.#tokens;
+    const end = hits.find((hit) => hit.at >= from)?.at ?? tokens.length;
+    const literals: string[] = [];
+    for (let at = from; at < end && !isPunct(tokens[at], ';'); at++) {
+      if (tokens[at]!.type === 'string') literals.push(tokens[at]!.value);
+    }
+    return literals;
   }
 
   whereAndLimit(hits: readonly StatementHit[], leadingKindValue: StatementKind): void {

@@ -42,6 +42,18 @@ const HIDDEN: Readonly<Record<LexDialect, Readonly<Record<string, StatementKind>
 };
 /** A statement word right after these is a clause of the statement around it (`ON DELETE`, `FOR UPDATE`, `OR REPLACE`). */
 const CLAUSE_PRECEDERS = new Set(['ON', 'FOR', 'KEY', 'OR', 'AFTER', 'BEFORE', 'OF', 'INSTEAD', 'WITH', 'SHOW']);
+/** What follows `ON DELETE` / `ON UPDATE` in a foreign key: the action. */
+const REFERENTIAL_ACTIONS = new Set(['CASCADE', 'NO', 'SET', 'RESTRICT']);
+
+/**
+ * T-SQL needs no semicolon, so `SET NOCOUNT ON DELETE FROM t` is a SET and a DELETE: after ON, a
+ * statement word is a clause only in a foreign key's `ON DELETE CASCADE` / `ON UPDATE NO ACTION`.
+ */
+function statementAfterOn(tokens: readonly Token[], at: number, dialect: LexDialect): boolean {
+  if (dialect !== 'mssql' || !isWord(tokens[at - 1], 'ON')) return false;
+  const next = tokens[at + 1];
+  return !(isWord(tokens[at], 'DELETE', 'UPDATE') && isWord(next) && REFERENTIAL_ACTIONS.has(next!.value));
+}
 /** Inside ALTER, DROP/ALTER/CREATE are sub-clauses unless they name a whole object. */
 const OBJECT_WORDS = new Set(['TABLE', 'VIEW', 'DATABASE', 'SCHEMA', 'PROCEDURE', 'PROC', 'FUNCTION', 'TRIGGER', 'USER', 'LOGIN', 'ROLE', 'EVENT']);
 const ROUTINE_WORDS = new Set(['PROCEDURE', 'PROC', 'FUNCTION', 'TRIGGER', 'EVENT']);
@@ -187,22 +199,56 @@ export function leadingKind(tokens: readonly Token[], dialect: LexDialect): Lead
   return full('unknown');
 }
 
-/** T-SQL EXEC at `at`: impersonation (set), a procedure call, or dynamic SQL (unknown). */
-export function mssqlExecKind(tokens: readonly Token[], at: number): StatementKind {
-  let next = at + 1;
-  if (isWord(tokens[next], 'AS')) return 'set';
-  if (isPunct(tokens[next], '(')) return 'unknown';
-  if (tokens[next]?.type === 'variable') {
-    if (!isPunct(tokens[next + 1], '=')) return 'unknown'; // EXEC @name: the procedure name is data
-    next += 2;
-  }
-  let last: Token | undefined;
+/**
+ * System procedures whose argument is SQL text: calling one is dynamic SQL, not a procedure call.
+ * sp_execute and sp_cursorexecute run a handle prepared earlier, whose text this string does not show.
+ */
+const DYNAMIC_SQL_PROCEDURES = new Set([
+  'sp_executesql', 'sp_prepare', 'sp_prepexec', 'sp_prepexecrpc', 'sp_execute', 'sp_cursoropen', 'sp_cursorprepare',
+  'sp_cursorprepexec', 'sp_cursorexecute',
+]);
+
+/** The procedure a T-SQL call names from `at` (after EXEC, or a bare call first in a batch): its name and the index after it. */
+export function mssqlProcedureAt(tokens: readonly Token[], at: number): { name: string; end: number } | undefined {
+  let next = at;
+  if (tokens[next]?.type === 'variable' && isPunct(tokens[next + 1], '=')) next += 2; // EXEC @rc = proc
+  const parts: string[] = [];
   while (tokens[next] && (tokens[next]!.type === 'word' || tokens[next]!.type === 'quoted' || isPunct(tokens[next], '.'))) {
-    if (!isPunct(tokens[next], '.')) last = tokens[next];
+    if (!isPunct(tokens[next], '.')) parts.push(tokens[next]!.value);
     next++;
   }
-  if (!last) return 'unknown';
-  return last.value.toLowerCase() === 'sp_executesql' ? 'unknown' : 'call';
+  return parts.length === 0 ? undefined : { name: parts.join('.'), end: next };
+}
+
+/** Whether a procedure name (as written, qualified or not) is one that runs SQL text. */
+export function isDynamicSqlProcedure(name: string): boolean {
+  return DYNAMIC_SQL_PROCEDURES.has(name.slice(name.lastIndexOf('.') + 1).toLowerCase());
+}
+
+/** T-SQL EXEC at `at`: impersonation (set), a procedure call, or dynamic SQL (unknown). */
+export function mssqlExecKind(tokens: readonly Token[], at: number): StatementKind {
+  const next = at + 1;
+  if (isWord(tokens[next], 'AS')) return 'set';
+  if (isPunct(tokens[next], '(')) return 'unknown';
+  if (tokens[next]?.type === 'variable' && !isPunct(tokens[next + 1], '=')) return 'unknown'; // EXEC @name: the procedure name is data
+  const procedure = mssqlProcedureAt(tokens, next);
+  if (!procedure) return 'unknown';
+  return isDynamicSqlProcedure(procedure.name) ? 'unknown' : 'call';
+}
+
+/**
+ * T-SQL runs a batch's first statement as a procedure call when it starts with a name that is no
+ * keyword (`xp_cmdshell 'dir'`, `sp_executesql N'...'`). The procedure's name, or undefined.
+ */
+export function mssqlBareCall(tokens: readonly Token[]): string | undefined {
+  const first = tokens[0];
+  if (!(first?.type === 'quoted' || (first?.type === 'word' && !first.value.startsWith('@') && !first.value.startsWith('#')))) return undefined;
+  if (leadingKind(tokens, 'mssql').kind !== 'unknown' || MSSQL_BLOCKS.has(first.value)) return undefined;
+  const procedure = mssqlProcedureAt(tokens, 0);
+  if (!procedure) return undefined;
+  const after = tokens[procedure.end];
+  const argument = after === undefined || isPunct(after, ';') || after.type === 'string' || after.type === 'variable' || after.type === 'number';
+  return argument ? procedure.name : undefined;
 }
 
 /**
@@ -246,7 +292,7 @@ export function statementHits(tokens: readonly Token[], dialect: LexDialect): St
     }
     const mergeAction = leading === 'MERGE' && isWord(previous, 'THEN');
     if (!mergeAction && (isPunct(next, '(') || isPunct(previous, '=') || isPunct(previous, '.'))) continue;
-    if (previous?.type === 'word' && CLAUSE_PRECEDERS.has(previous.value)) continue;
+    if (previous?.type === 'word' && CLAUSE_PRECEDERS.has(previous.value) && !statementAfterOn(tokens, at, dialect)) continue;
     if (leading === 'ALTER' && (token.value === 'DROP' || token.value === 'ALTER' || token.value === 'CREATE')) {
       if (!(next?.type === 'word' && OBJECT_WORDS.has(next.value))) continue;
     }

@@ -24,10 +24,30 @@ export function tsqlTreeEdits(tokens: readonly Token[]): TreeEdits {
     const token = tokens[at]!;
     if (isPunct(token, '(')) depth++;
     else if (isPunct(token, ')')) depth--;
+    // node-sql-parser misreads @@ROWCOUNT (and fails on `@@ROWCOUNT AS n`); a number reads the same for what is reported.
+    if (token.type === 'variable' && token.text.startsWith('@@')) number(token);
     if (token.type !== 'word') continue;
     if (token.value === 'TOP' && isPunct(tokens[at + 1], '(') && isPunct(tokens[at + 3], ')')) number(tokens[at + 2]);
     if (token.value === 'OFFSET' && isWord(tokens[at + 2], 'ROW', 'ROWS')) number(tokens[at + 1]);
-    if (token.value === 'FETCH' && isWord(tokens[at + 1], 'NEXT', 'FIRST') && isWord(tokens[at + 3], 'ROW', 'ROWS')) number(tokens[at + 2]);
+    if (token.value === 'FETCH' && isWord(tokens[at + 1], 'NEXT', 'FIRST') && isWord(tokens[at + 3], 'ROW', 'ROWS')) {
+      number(tokens[at + 2]);
+      // Hibernate writes FETCH FIRST, node-sql-parser reads only FETCH NEXT; they mean the same.
+      if (tokens[at + 1]!.value === 'FIRST') edits.push({ start: tokens[at + 1]!.start, end: tokens[at + 1]!.end, text: 'NEXT'.padEnd(tokens[at + 1]!.end - tokens[at + 1]!.start) });
+    }
+    // NEXT VALUE FOR seq is a value (the marker `next value for` reports it); node-sql-parser cannot read it.
+    if (token.value === 'NEXT' && isWord(tokens[at + 1], 'VALUE') && isWord(tokens[at + 2], 'FOR')) {
+      let end = at + 3;
+      while (tokens[end + 1] && isPunct(tokens[end + 1], '.') && tokens[end + 2] && tokens[end + 2]!.type !== 'punct') end += 2;
+      if (tokens[end]?.type === 'word' || tokens[end]?.type === 'quoted') {
+        edits.push({ start: token.start, end: tokens[end]!.end, text: '0'.padEnd(tokens[end]!.end - token.start) });
+        at = end;
+        continue;
+      }
+    }
+    // EF Core's ExecuteDelete writes `DELETE FROM [b] FROM [Blogs] AS [b]`: the first FROM is optional, and node-sql-parser reads only the form without it.
+    if (token.value === 'DELETE' && isWord(tokens[at + 1], 'FROM') && tokens[at + 2]?.type !== 'punct' && isWord(tokens[at + 3], 'FROM')) {
+      edits.push({ start: tokens[at + 1]!.start, end: tokens[at + 1]!.end, text: '    ' });
+    }
     if (token.value !== 'OUTPUT' || depth !== 0) continue;
     let end = at + 1;
     let level = 0;

@@ -32,8 +32,22 @@ const statements: Case[] = [
   c('delete top', 'DELETE TOP (5) FROM dbo.Jobs WHERE State = 1', { kind: 'delete', tables: ['write:dbo.Jobs'], hasWhere: true }),
   c('select into creates a table', 'SELECT * INTO #recent FROM dbo.Orders', { kind: 'select', kinds: ['select', 'create'], tables: ['write:#recent', 'read:dbo.Orders'] }),
   c('merge', 'MERGE INTO dbo.Inventory AS t USING dbo.Incoming AS s ON t.Sku = s.Sku WHEN MATCHED THEN UPDATE SET t.Qty = s.Qty WHEN NOT MATCHED THEN INSERT (Sku, Qty) VALUES (s.Sku, s.Qty) WHEN NOT MATCHED BY SOURCE THEN DELETE;', {
-    kind: 'merge', kinds: ['merge', 'update', 'insert', 'delete', 'unknown'], tables: ['write:dbo.Inventory', 'read:dbo.Incoming'],
+    kind: 'merge', kinds: ['merge', 'update', 'insert', 'delete'], tables: ['write:dbo.Inventory', 'read:dbo.Incoming'],
+    columns: ['write:dbo.Inventory.Qty', 'write:dbo.Inventory.Sku', 'read:dbo.Incoming.Qty'], hasWhere: null,
   }),
+  c('EF Core batched insert through MERGE', 'MERGE [Posts] USING (VALUES (@p0, @p1, 0), (@p2, @p3, 1)) AS i ([BlogId], [Title], _Position) ON 1=0 WHEN NOT MATCHED THEN INSERT ([BlogId], [Title]) VALUES (i.[BlogId], i.[Title]) OUTPUT INSERTED.[PostId], i._Position;', {
+    kind: 'merge', kinds: ['merge', 'insert'], tables: ['write:Posts'], columns: ['write:Posts.BlogId', 'write:Posts.Title'],
+  }),
+  c('MERGE from a subquery', 'MERGE INTO dbo.t AS t USING (SELECT Id, Qty FROM dbo.s) AS s ON t.Id = s.Id WHEN MATCHED AND s.Qty > 0 THEN UPDATE SET Qty = s.Qty;', {
+    kind: 'merge', kinds: ['merge', 'update'], tables: ['write:dbo.t', 'read:dbo.s'],
+  }),
+  c('MERGE with a subquery in a value is left to the tokens', 'MERGE t USING s ON t.id = s.id WHEN NOT MATCHED THEN INSERT (a) VALUES ((SELECT secret FROM payroll))', {
+    kind: 'merge', kinds: ['merge', 'insert', 'unknown'], tables: ['write:t', 'read:s', 'read:payroll'],
+  }),
+  c('EF Core ExecuteDelete', 'DELETE FROM [b] FROM [Blogs] AS [b] WHERE [b].[Rating] < 3', { kind: 'delete', kinds: ['delete'], tables: ['write:Blogs'], hasWhere: true }),
+  c('Hibernate FETCH FIRST', 'select o1_0.id from orders o1_0 order by o1_0.id offset @P0 rows fetch first @P1 rows only', { kind: 'select', kinds: ['select'], hasLimit: true }),
+  c('NEXT VALUE FOR advances a sequence', 'select next value for orders_seq', { kind: 'select', kinds: ['select'], functions: ['next value for'] }),
+  c('@@ROWCOUNT with an alias', 'SELECT @@ROWCOUNT AS AFFECTEDROWS', { kind: 'select', kinds: ['select'] }),
   c('create table', 'CREATE TABLE [Accounts] ([Id] int NOT NULL IDENTITY, [Email] nvarchar(256) NOT NULL)', { kind: 'create', tables: ['write:Accounts'] }),
   c('alter table (fallback, complete)', 'ALTER TABLE [Orders] ADD CONSTRAINT [FK] FOREIGN KEY ([CustomerId]) REFERENCES [Customers] ([Id]) ON DELETE CASCADE', {
     kind: 'alter', kinds: ['alter'], tables: ['write:Orders'],
@@ -101,10 +115,23 @@ const bypasses: Case[] = [
   c('xp_cmdshell', "EXEC master..xp_cmdshell 'dir'", { kind: 'call', functions: ['master..xp_cmdshell'] }),
   c('xp_cmdshell spelled EXECUTE', "EXECUTE xp_cmdshell 'whoami'", { kind: 'call', functions: ['xp_cmdshell'] }),
   c('OPENROWSET reads files', "SELECT * FROM OPENROWSET(BULK 'C:\\secrets.txt', SINGLE_CLOB) AS x", { kind: 'select', functionsInclude: ['openrowset'] }),
+  c('BACKUP writes a server file', "BACKUP DATABASE app TO DISK = 'c:\\x.bak'", { kind: 'other', functionsInclude: ['backup file'] }),
+  c('RESTORE reads one', "RESTORE DATABASE app FROM DISK = 'c:\\x.bak' WITH REPLACE", { kind: 'other', functionsInclude: ['backup file'] }),
   c('CREATE ASSEMBLY loads code', "CREATE ASSEMBLY a FROM 'C:\\x.dll' WITH PERMISSION_SET = UNSAFE", { kind: 'create', functionsInclude: ['load library'] }),
   c('a statement after a block', 'BEGIN SELECT 1 END DROP TABLE x', { kind: 'block', kinds: ['block', 'drop', 'unknown'], tables: ['write:x'] }),
   c('a statement after a parenthesis', '(SELECT 1) DROP TABLE x', { kind: 'select', kinds: ['select', 'drop', 'unknown'], tables: ['write:x'] }),
   c('a statement hidden in a block condition', 'IF 1 = 1 DELETE FROM t BEGIN SELECT 1 END', { kind: 'block', kinds: ['block', 'delete', 'select', 'unknown'] }),
+  c('UPDATE TOP (n) keeps its target', 'UPDATE TOP (10) payroll SET salary = 0 WHERE id > 0', { kind: 'update', tables: ['write:payroll'], hasWhere: true }),
+  c('a WHERE on variables only does not restrict', 'DELETE FROM t WHERE @a = @a', { kind: 'delete', hasWhere: false }),
+  c('a statement after SET ... ON', 'SET NOCOUNT ON DELETE FROM t', { kind: 'set', kinds: ['set', 'delete', 'unknown'], tables: ['write:t'], hasWhere: false }),
+  c('SET STATISTICS XML ON runs what follows', 'SET STATISTICS XML ON UPDATE t SET a = 1 SET STATISTICS XML OFF', { kind: 'set', kinds: ['set', 'update', 'unknown'], hasWhere: false }),
+  c('ON DELETE CASCADE stays a clause', 'ALTER TABLE t ADD CONSTRAINT fk FOREIGN KEY (a) REFERENCES u (id) ON DELETE CASCADE ON UPDATE NO ACTION', { kind: 'alter', kinds: ['alter'] }),
+  c('sp_executesql with a named parameter', "EXECUTE sp_executesql @stmt = N'TRUNCATE TABLE t'", { kind: 'unknown', kinds: ['unknown', 'truncate'], tables: ['write:t'] }),
+  c('sp_prepexec is dynamic SQL', "EXEC sp_prepexec @h OUTPUT, NULL, N'DELETE FROM t'", { kind: 'unknown', kinds: ['unknown', 'delete'], tables: ['write:t'], hasWhere: false }),
+  c('sp_prepare is dynamic SQL', "EXEC sp_prepare @h OUTPUT, N'@a int', N'DROP TABLE t'", { kind: 'unknown', kinds: ['unknown', 'drop'], tables: ['write:t'] }),
+  c('sp_execute runs a handle this string does not show', 'EXEC sp_execute 1', { kind: 'unknown', kinds: ['unknown'] }),
+  c('a bare procedure call first in a batch', "xp_cmdshell 'whoami'", { kind: 'unknown', kinds: ['unknown'], functionsInclude: ['xp_cmdshell'] }),
+  c('a bare sp_executesql first in a batch', "sp_executesql N'DROP TABLE t'", { kind: 'unknown', kinds: ['unknown', 'drop'], tables: ['write:t'] }),
   c('impersonation hidden in a batch', "SELECT 1 EXECUTE AS LOGIN = 'sa' DROP TABLE x", { kind: 'select', kinds: ['select', 'set', 'drop', 'unknown'] }),
 ];
 

@@ -2,6 +2,7 @@
 import type { SqlParser } from '@sluice/core';
 import { tsqlBlock } from './mssql-blocks.js';
 import { tsqlTreeEdits } from './mssql-edits.js';
+import { tsqlMerge } from './mssql-merge.js';
 import { isWord } from './lexer.js';
 import { loadTreeReader } from './node-sql-parser.js';
 import { safeParse } from './safe-parse.js';
@@ -12,7 +13,7 @@ export async function mssqlRules(): Promise<DialectRules> {
     dialect: 'mssql',
     readers: [await loadTreeReader('TransactSQL')],
     treeEdits: tsqlTreeEdits,
-    wrapper: (tokens, inner) => (isWord(tokens[0], 'IF', 'WHILE', 'BEGIN') ? tsqlBlock(tokens, inner) : undefined),
+    wrapper: (tokens, inner) => (isWord(tokens[0], 'IF', 'WHILE', 'BEGIN') ? tsqlBlock(tokens, inner) : tsqlMerge(tokens, inner)),
     // EXEC decides between a procedure call and dynamic SQL by its tokens; node-sql-parser misreads ##global temp tables.
     tokensOnly: (tokens) => isWord(tokens[0], 'EXEC', 'EXECUTE') || tokens.some((token) => token.type === 'word' && token.value.startsWith('##')),
   };

@@ -106,6 +106,8 @@ const bypasses: Case[] = [
   c('a plugin library', "INSTALL PLUGIN backdoor SONAME 'backdoor.so'", { kind: 'other', functionsInclude: ['load library'] }),
   c('HANDLER reads rows', 'HANDLER users OPEN', { kind: 'select', tables: ['read:users'] }),
   c('dynamic SQL in PREPARE', "PREPARE s FROM 'DROP TABLE users'", { kind: 'unknown', kinds: ['unknown', 'drop'], tables: ['write:users'] }),
+  c('dynamic SQL in PREPARE from a hex string', "PREPARE s FROM X'44524f50205441424c45207573657273'", { kind: 'unknown', kinds: ['unknown', 'drop'], tables: ['write:users'] }),
+  c('MariaDB NEXT VALUE FOR advances a sequence', 'SELECT NEXT VALUE FOR s', { kind: 'select', functionsInclude: ['next value for'] }),
   c('backslash read under NO_BACKSLASH_ESCAPES', "SELECT 'a\\' , 1; DROP TABLE t; -- '", {
     kind: 'select', kinds: ['select', 'drop', 'unknown'], tables: ['write:t'],
   }),

@@ -82,10 +82,16 @@ function tableName(entry: Obj): string | undefined {
   return [text(entry.server), text(entry.db), text(entry.schema), table].filter((part) => part).join('.');
 }
 
+function columnName(node: Obj): string | undefined {
+  const raw = node.column;
+  return text(raw) ?? (isObj(raw) ? text(raw.expr) : undefined);
+}
+
 function hasColumn(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(hasColumn);
   if (!isObj(value)) return false;
-  if (value.type === 'column_ref') return true;
+  // T-SQL variables come back as column references: `WHERE @a = @a` mentions no column.
+  if (value.type === 'column_ref') return !columnName(value)?.startsWith('@');
   return Object.entries(value).some(([key, inner]) => key !== 'loc' && hasColumn(inner));
 }
 
@@ -100,6 +106,8 @@ export function analyzeNodeSqlAst(ast: unknown): StatementFacts | undefined {
   if (!isObj(ast) || typeof ast.type !== 'string') return undefined;
   const kind = STATEMENT_KINDS[ast.type];
   if (!kind) return undefined;
+  // T-SQL `UPDATE TOP (n) t` comes back with TOP as a function and the table as its alias: the target is lost.
+  if (ast.type === 'update' && list(ast.table).some((entry) => isObj(entry) && !text(entry.table))) return undefined;
   const facts = new StatementFacts(kind);
   new NodeSqlWalker(facts).statement(ast, { scope: newScope(undefined), executes: true, readOnly: false });
   if (['select', 'update', 'delete'].includes(ast.type)) facts.hasLimit = hasLimit(ast);
@@ -154,8 +162,7 @@ class NodeSqlWalker {
   }
 
   column(node: Obj, ctx: Context): void {
-    const raw = node.column;
-    const name = text(raw) ?? (isObj(raw) ? text(raw.expr) : undefined);
+    const name = columnName(node);
     if (!name || name.startsWith('@')) return; // T-SQL variables read like columns
     const qualifier = text(node.table);
     this.#facts.addColumn(name, 'read', this.resolveTable(qualifier, ctx.scope));

@@ -1,9 +1,18 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { StaticUserStore } from '@sluice/core';
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { cachingSha2Proof, ed25519PasswordSignature, nativePasswordProof, rsaDecryptPassword, rsaEncryptPassword } from './scramble.js';
+import {
+  cachingSha2Proof,
+  ed25519PasswordSignature,
+  nativePasswordProof,
+  rsaDecryptPassword,
+  rsaEncryptPassword,
+  verifyCachingSha2Proof,
+  verifyNativePasswordProof,
+} from './scramble.js';
 
 // mysql2's client implementations, as an independent reference.
 const require = createRequire(import.meta.url);
@@ -55,5 +64,40 @@ describe('MariaDB client_ed25519', () => {
     expect(signature.length).toBe(64);
     expect(ed25519.verify(signature, nonce, publicKey)).toBe(true);
     expect(ed25519.verify(signature, Buffer.from('another nonce from the server!!!'), publicKey)).toBe(false);
+  });
+});
+
+describe('checking a scramble against stored secrets (the server side)', () => {
+  const stored = (algorithm: 'sha1' | 'sha256', password: string) => createHash(algorithm).update(createHash(algorithm).update(password, 'utf8').digest()).digest();
+
+  it('mysql_native_password: accepts mysql2 proofs of the password only', () => {
+    const proof = auth41.calculateToken('s3cret-pw', scramble.subarray(0, 8), scramble.subarray(8));
+    expect(verifyNativePasswordProof(proof, scramble, stored('sha1', 's3cret-pw'))).toBe(true);
+    expect(verifyNativePasswordProof(proof, scramble, stored('sha1', 's3cret-pW'))).toBe(false);
+    expect(verifyNativePasswordProof(proof, Buffer.from('another scramble!!!!'), stored('sha1', 's3cret-pw'))).toBe(false);
+    expect(verifyNativePasswordProof(proof.subarray(0, 19), scramble, stored('sha1', 's3cret-pw'))).toBe(false);
+    expect(verifyNativePasswordProof(Buffer.alloc(0), scramble, stored('sha1', 's3cret-pw'))).toBe(false);
+    expect(verifyNativePasswordProof(Buffer.alloc(0), scramble, stored('sha1', ''))).toBe(true);
+  });
+
+  it('caching_sha2_password fast path: accepts mysql2 proofs of the password only', () => {
+    const proof = sha2.calculateToken('ünïcode pw', scramble);
+    expect(verifyCachingSha2Proof(proof, scramble, stored('sha256', 'ünïcode pw'))).toBe(true);
+    expect(verifyCachingSha2Proof(proof, scramble, stored('sha256', 'unicode pw'))).toBe(false);
+    expect(verifyCachingSha2Proof(proof, Buffer.from('another scramble!!!!'), stored('sha256', 'ünïcode pw'))).toBe(false);
+    expect(verifyCachingSha2Proof(auth41.calculateToken('ünïcode pw', scramble.subarray(0, 8), scramble.subarray(8)), scramble, stored('sha256', 'ünïcode pw'))).toBe(false);
+    expect(verifyCachingSha2Proof(Buffer.alloc(0), scramble, stored('sha256', ''))).toBe(true);
+  });
+
+  it("works with core's secrets, and core's mock secrets take no password", () => {
+    const users = new StaticUserStore([{ name: 'alice', password: 'alice-secret-pw', groups: [] }]);
+    const secrets = users.find('alice')!.mysqlScrambleSecrets()!;
+    expect(verifyNativePasswordProof(nativePasswordProof('alice-secret-pw', scramble), scramble, secrets.nativePassword)).toBe(true);
+    expect(verifyCachingSha2Proof(cachingSha2Proof('alice-secret-pw', scramble), scramble, secrets.cachingSha2)).toBe(true);
+    const mock = users.mockMysqlScrambleSecrets('alice');
+    for (const password of ['', 'alice-secret-pw', 'mallory']) {
+      expect(verifyNativePasswordProof(nativePasswordProof(password, scramble), scramble, mock.nativePassword)).toBe(false);
+      expect(verifyCachingSha2Proof(cachingSha2Proof(password, scramble), scramble, mock.cachingSha2)).toBe(false);
+    }
   });
 });

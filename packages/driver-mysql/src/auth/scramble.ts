@@ -1,5 +1,5 @@
 // Password proofs of the MySQL/MariaDB auth plugins, client side, and the RSA step of caching_sha2_password.
-import { constants, createHash, privateDecrypt, publicEncrypt, type KeyObject } from 'node:crypto';
+import { constants, createHash, privateDecrypt, publicEncrypt, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
 
 function sha1(...parts: Uint8Array[]): Buffer {
@@ -34,6 +34,33 @@ export function cachingSha2Proof(password: string, scramble: Buffer): Buffer {
   const stage1 = sha256(Buffer.from(password, 'utf8'));
   const stage2 = sha256(stage1);
   return xor(stage1, sha256(stage2, scramble.subarray(0, 20)));
+}
+
+/**
+ * The server side of mysql_native_password: whether `proof` was made from the password whose
+ * SHA1(SHA1(password)) is `stored`. An empty proof stands for the empty password.
+ */
+export function verifyNativePasswordProof(proof: Buffer, scramble: Buffer, stored: Buffer): boolean {
+  if (proof.length === 0) return sameBytes(stored, sha1(sha1(Buffer.alloc(0))));
+  if (proof.length !== 20) return false;
+  const stage1 = xor(proof, sha1(scramble.subarray(0, 20), stored));
+  return sameBytes(sha1(stage1), stored);
+}
+
+/**
+ * The server side of caching_sha2_password's fast path: whether `proof` was made from the password
+ * whose SHA256(SHA256(password)) is `stored`. An empty proof stands for the empty password.
+ */
+export function verifyCachingSha2Proof(proof: Buffer, scramble: Buffer, stored: Buffer): boolean {
+  if (proof.length === 0) return sameBytes(stored, sha256(sha256(Buffer.alloc(0))));
+  if (proof.length !== 32) return false;
+  const stage1 = xor(proof, sha256(stored, scramble.subarray(0, 20)));
+  return sameBytes(sha256(stage1), stored);
+}
+
+/** Constant time for equal lengths; lengths are never secret here. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** The password as caching_sha2_password full authentication sends it over RSA: (password NUL) XOR scramble, OAEP-encrypted. */
