@@ -32,3 +32,5 @@ export * from './config/index.js';
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { ErrorCodes, SluiceError, type ErrorCode } from './errors.js';
 export { VERSION } from './version.js';
+export { ByteQueue } from './driver-kit/byte-queue.js';
+export { FramedSocketReader, SocketClosedError, type ByteSink } from './driver-kit/socket-reader.js';

@@ -1,4 +1,5 @@
 // TDS packets: the 8-byte header, zero-copy framing of packets out of a byte stream, messages assembled from packets, and packetizing.
+import { ByteQueue } from '@sluice/core';
 import { PACKET_HEADER_LENGTH, PacketStatus } from './codes.js';
 
 /** One packet: `raw` is the whole packet, `payload` what follows the header (views, no copy). */
@@ -27,15 +28,10 @@ export function isFramingError(value: unknown): value is FramingError {
   return typeof value === 'object' && value !== null && 'error' in value;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /** Splits a byte stream into packets; a packet split across chunks is copied once. */
 export class PacketFramer {
   #maxPacket: number;
-  #head: Buffer = EMPTY;
-  #offset = 0;
-  readonly #tail: Buffer[] = [];
-  #tailBytes = 0;
+  readonly #bytes = new ByteQueue();
 
   constructor(maxPacket: number) {
     this.#maxPacket = maxPacket;
@@ -46,58 +42,33 @@ export class PacketFramer {
   }
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    if (this.#offset === this.#head.length && this.#tail.length === 0) {
-      this.#head = chunk;
-      this.#offset = 0;
-    } else {
-      this.#tail.push(chunk);
-      this.#tailBytes += chunk.length;
-    }
+    this.#bytes.push(chunk);
   }
 
   get buffered(): number {
-    return this.#head.length - this.#offset + this.#tailBytes;
+    return this.#bytes.buffered;
   }
 
   /** The first unread byte, if any. */
   peek(): number | undefined {
-    if (this.#offset < this.#head.length) return this.#head[this.#offset];
-    return this.#tail[0]?.[0];
+    return this.#bytes.byteAt(0);
   }
 
   /** The next whole packet, undefined when more bytes are needed, or a framing error. */
   next(): Packet | FramingError | undefined {
-    if (this.buffered < PACKET_HEADER_LENGTH) return undefined;
-    this.#contiguous(PACKET_HEADER_LENGTH);
-    const length = this.#head.readUInt16BE(this.#offset + 2);
+    const bytes = this.#bytes;
+    if (!bytes.contiguous(PACKET_HEADER_LENGTH)) return undefined;
+    const length = bytes.head.readUInt16BE(bytes.offset + 2);
     if (length < PACKET_HEADER_LENGTH) return { error: `invalid packet length ${length}` };
     if (length > this.#maxPacket) return { error: `packet of ${length} bytes exceeds the negotiated packet size ${this.#maxPacket}` };
-    if (this.buffered < length) return undefined;
-    this.#contiguous(length);
-    const raw = this.#head.subarray(this.#offset, this.#offset + length);
-    this.#offset += length;
+    if (!bytes.contiguous(length)) return undefined;
+    const raw = bytes.take(length);
     return { type: raw[0]!, status: raw[1]!, raw, payload: raw.subarray(PACKET_HEADER_LENGTH) };
   }
 
   /** Hands back every unread byte (e.g. before the stream switches to TLS). */
   drain(): Buffer {
-    const rest = this.#tail.length === 0 ? this.#head.subarray(this.#offset) : Buffer.concat([this.#head.subarray(this.#offset), ...this.#tail]);
-    this.#head = EMPTY;
-    this.#offset = 0;
-    this.#tail.length = 0;
-    this.#tailBytes = 0;
-    return rest;
-  }
-
-  /** Makes the first `length` unread bytes one contiguous view in #head. */
-  #contiguous(length: number): void {
-    if (this.#head.length - this.#offset >= length) return;
-    const merged = Buffer.concat([this.#head.subarray(this.#offset), ...this.#tail]);
-    this.#head = merged;
-    this.#offset = 0;
-    this.#tail.length = 0;
-    this.#tailBytes = 0;
+    return this.#bytes.drain();
   }
 }
 
