@@ -33,4 +33,5 @@ export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { ErrorCodes, SluiceError, type ErrorCode } from './errors.js';
 export { VERSION } from './version.js';
 export { ByteQueue } from './driver-kit/byte-queue.js';
+export { closeSocket, socketClosed } from './driver-kit/close-socket.js';
 export { FramedSocketReader, SocketClosedError, type ByteSink } from './driver-kit/socket-reader.js';

@@ -1,7 +1,7 @@
 // One client connection: PRELOGIN and encryption, LOGIN7 and authentication, the upstream login, then the statement relay.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import type { ConnectionContext, DriverConnection, SessionRuntime, TerminationReason } from '@sluice/core';
+import { closeSocket, socketClosed, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
 import { authenticateLogin } from './client-auth.js';
 import { DoneStatus, Encryption, ErrorNumber, MAX_LOGIN_MESSAGE, MAX_PACKET_SIZE, MAX_REQUEST, PacketType, TDS_7_4, Token } from './codes.js';
 import { decodeLogin7, FeatureId, type Feature, type Login7 } from './login7.js';
@@ -361,16 +361,10 @@ export class MssqlConnection implements DriverConnection {
 
   async #close(): Promise<void> {
     this.#state = State.Closing;
-    const client = this.#client;
-    const upstream = this.#upstream;
-    if (!client.destroyed) {
-      client.end();
-      setTimeout(() => client.destroy(), 1_000).unref();
-    }
-    if (client !== this.#raw && !this.#raw.destroyed) setTimeout(() => this.#raw.destroy(), 1_000).unref();
-    upstream?.end();
-    if (upstream) setTimeout(() => upstream.destroy(), 1_000).unref();
-    await Promise.all([closedPromise(this.#raw), upstream ? closedPromise(upstream) : undefined]);
+    // The client may be TLS over #raw: its end goes through #raw, which is only stopped if it lingers.
+    const raw = this.#raw;
+    if (this.#client !== raw && !raw.destroyed) setTimeout(() => raw.destroy(), 1_000).unref();
+    await Promise.all([closeSocket(this.#client), socketClosed(raw), this.#upstream ? closeSocket(this.#upstream) : undefined]);
     await this.#runtime?.end({ reason: this.#endReason, ...(this.#endError === undefined ? {} : { error: this.#endError }) });
   }
 }
@@ -430,9 +424,4 @@ async function handshake(tls: TLSSocket): Promise<void> {
   tls.removeAllListeners('error');
   tls.removeAllListeners('close');
   tls.on('error', () => undefined);
-}
-
-function closedPromise(socket: Socket): Promise<void> {
-  if (socket.closed) return Promise.resolve();
-  return new Promise((resolve) => socket.once('close', () => resolve()));
 }

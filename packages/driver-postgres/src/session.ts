@@ -1,7 +1,7 @@
 // One client connection: startup and TLS, authentication, the upstream login, then the statement relay.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { ConnectionContext, DriverConnection, SessionRuntime, TerminationReason } from '@sluice/core';
+import { closeSocket, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
 import type { CancelRegistry } from './cancel-registry.js';
 import { channelBindingData } from './auth/channel-binding.js';
 import { authenticateClient } from './client-auth.js';
@@ -343,20 +343,7 @@ export class PostgresConnection implements DriverConnection {
   async #close(): Promise<void> {
     this.#state = State.Closing;
     this.#releaseCancelKey?.();
-    const client = this.#client;
-    const upstream = this.#upstream;
-    if (!client.destroyed) {
-      client.end();
-      setTimeout(() => client.destroy(), 1_000).unref();
-    }
-    upstream?.end();
-    if (upstream) setTimeout(() => upstream.destroy(), 1_000).unref();
-    await Promise.all([closedPromise(client), upstream ? closedPromise(upstream) : undefined]);
+    await Promise.all([closeSocket(this.#client), this.#upstream ? closeSocket(this.#upstream) : undefined]);
     await this.#runtime?.end({ reason: this.#endReason, ...(this.#endError === undefined ? {} : { error: this.#endError }) });
   }
-}
-
-function closedPromise(socket: Socket): Promise<void> {
-  if (socket.closed) return Promise.resolve();
-  return new Promise((resolve) => socket.once('close', () => resolve()));
 }
