@@ -7,7 +7,7 @@
 // (cancel) is handled as soon as it arrives, even while a request is being judged.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger, QueryEvent, ResultSummary, RowFilter, SessionRuntime, Verdict } from '@sluice/core';
+import { resultSummary, writeWithBackpressure, type Logger, type QueryEvent, type ResultSummary, type RowFilter, type SessionRuntime, type Verdict } from '@sluice/core';
 import { decodeRpc, decodeSqlBatch, decodeTransactionRequest, isIntegerType, type RpcCall } from './client-requests.js';
 import { DoneStatus, EnvChangeType, ErrorNumber, MAX_PACKET_SIZE, PacketStatus, PacketType, Token } from './codes.js';
 import { Cursor } from './cursor.js';
@@ -640,25 +640,11 @@ export class StatementRelay {
   #report(tracked: Tracked): void {
     if (tracked.finished) return;
     tracked.finished = true;
-    const now = performance.now();
-    const sentAt = tracked.sentAt;
-    this.#runtime.result(tracked.query, {
-      ...(sentAt === undefined ? {} : { upstream: { firstByteMs: (tracked.firstByteAt ?? now) - sentAt, lastByteMs: now - sentAt } }),
-      rows: tracked.rows,
-      ...(tracked.affected === undefined ? {} : { affected: tracked.affected }),
-      bytes: tracked.bytes,
-      durationMs: now - tracked.startedAt,
-      ...(tracked.error === undefined ? {} : { error: tracked.error }),
-      decision: tracked.decision,
-    });
+    this.#runtime.result(tracked.query, resultSummary(tracked, performance.now()));
   }
 
   #write(bytes: Buffer): void {
-    if (!this.#client.write(bytes) && !this.#upstream.isPaused()) {
-      // Backpressure: stop reading from the server until the client catches up.
-      this.#upstream.pause();
-      this.#client.once('drain', () => this.#upstream.resume());
-    }
+    writeWithBackpressure(this.#client, this.#upstream, bytes);
   }
 
   #malformed(error: string): void {

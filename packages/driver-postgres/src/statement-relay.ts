@@ -6,7 +6,7 @@
 // and its error message is swapped for Sluice's. Clients and server stay in step that way.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger, QueryEvent, QueryOptions, ResultSummary, SessionRuntime, Verdict } from '@sluice/core';
+import { resultSummary, writeWithBackpressure, writesFlushed, type Logger, type QueryEvent, type QueryOptions, type ResultSummary, type SessionRuntime, type Verdict } from '@sluice/core';
 import { binaryAsText, decodeBinaryText, encodeBinaryText } from './binary-text.js';
 import { decodeBind, decodeExecute, decodeParse, decodeQuery, decodeTarget, type BindMessage } from './client-messages.js';
 import { ClientCode, ServerCode, SqlState } from './codes.js';
@@ -718,39 +718,15 @@ export class StatementRelay {
   }
 
   #reportNow(tracked: Tracked): void {
-    const now = tracked.endedAt!;
-    const { sentAt } = tracked;
-    this.#runtime.result(tracked.query, {
-      rows: tracked.rows,
-      ...(tracked.affected === undefined ? {} : { affected: tracked.affected }),
-      bytes: tracked.bytes,
-      durationMs: now - tracked.startedAt,
-      ...(sentAt === undefined ? {} : { upstream: { firstByteMs: (tracked.firstByteAt ?? now) - sentAt, lastByteMs: now - sentAt } }),
-      ...(tracked.error === undefined ? {} : { error: tracked.error }),
-      decision: tracked.decision,
-    });
+    this.#runtime.result(tracked.query, resultSummary(tracked, tracked.endedAt!));
   }
 
   #write(bytes: Buffer): void {
-    if (!this.#client.write(bytes) && !this.#upstream.isPaused()) {
-      // Backpressure: stop reading from the server until the client catches up.
-      this.#upstream.pause();
-      this.#client.once('drain', () => this.#upstream.resume());
-    }
+    writeWithBackpressure(this.#client, this.#upstream, bytes);
   }
 
   async #drained(): Promise<void> {
-    const upstream = this.#upstream;
-    if (upstream.writableLength === 0) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        upstream.off('drain', done);
-        upstream.off('close', done);
-        resolve();
-      };
-      upstream.once('drain', done);
-      upstream.once('close', done);
-    });
+    await writesFlushed(this.#upstream);
   }
 
   #violation(message: string): false {
