@@ -34,5 +34,6 @@ export { ErrorCodes, SluiceError, type ErrorCode } from './errors.js';
 export { VERSION } from './version.js';
 export { ByteQueue } from './driver-kit/byte-queue.js';
 export { closeSocket, socketClosed } from './driver-kit/close-socket.js';
+export { dialUpstream, tlsEstablished, upstreamTlsOptions } from './driver-kit/upstream-socket.js';
 export { resultSummary, writeWithBackpressure, writesFlushed, type StatementProgress } from './driver-kit/relay.js';
 export { FramedSocketReader, SocketClosedError, type ByteSink } from './driver-kit/socket-reader.js';

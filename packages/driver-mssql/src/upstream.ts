@@ -1,7 +1,7 @@
 // The server-facing login: TCP, PRELOGIN with encryption per the upstream TLS mode, TLS inside PRELOGIN, LOGIN7, and the login response.
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
-import type { UpstreamTarget } from '@sluice/core';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { dialUpstream, upstreamTlsOptions, type UpstreamTarget } from '@sluice/core';
 import { Encryption, EnvChangeType, INITIAL_PACKET_SIZE, MAX_PACKET_SIZE, PacketType } from './codes.js';
 import { encodeLogin7, type Login7Fields } from './login7.js';
 import { isFramingError, packetize, type Message } from './packet.js';
@@ -116,9 +116,7 @@ async function exchange(plain: Socket, target: UpstreamTarget, host: string, log
     const tls = tlsConnect({
       socket: bridge as unknown as Socket,
       maxVersion: 'TLSv1.2',
-      ...(target.tls === 'verify-full'
-        ? { rejectUnauthorized: true, ...(target.ca ? { ca: target.ca } : {}), ...(isIP(host) ? {} : { servername: host }), checkServerIdentity: (_h: string, cert) => checkServerIdentity(host, cert) }
-        : { rejectUnauthorized: false }),
+      ...(target.tls === 'verify-full' ? upstreamTlsOptions(host, target.tls, target.ca) : { rejectUnauthorized: false }),
     });
     await new Promise<void>((resolve, reject) => {
       tls.once('secureConnect', resolve);
@@ -209,21 +207,7 @@ export function decodeRouting(body: Buffer): { host: string; port: number } | un
 }
 
 function connectTcp(host: string, port: number, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host, port });
-    socket.setNoDelay(true);
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new UpstreamError(`connecting to the database server at ${host}:${port} timed out`));
-    }, timeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error) => {
-      clearTimeout(timer);
-      reject(new UpstreamError(`cannot reach the database server at ${host}:${port}: ${error.message}`));
-    });
+  return dialUpstream(host, port, timeoutMs).catch((error: Error) => {
+    throw new UpstreamError(error.message);
   });
 }

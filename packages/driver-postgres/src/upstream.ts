@@ -1,7 +1,7 @@
 // The server-facing login: TCP, TLS per mode, startup, authentication, and the session parameters the server reports.
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
-import type { UpstreamTarget } from '@sluice/core';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { dialUpstream, tlsEstablished, upstreamTlsOptions, type UpstreamTarget } from '@sluice/core';
 import { serialize } from 'pg-protocol';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
 import { Parser } from 'pg-protocol/dist/parser.js';
@@ -80,21 +80,8 @@ async function attemptLogin(target: UpstreamTarget, parameters: ReadonlyMap<stri
 }
 
 function connectTcp(target: UpstreamTarget): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: target.host, port: target.port, noDelay: true, keepAlive: true });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new UpstreamError(`connecting to ${target.host}:${target.port} timed out`));
-    }, target.connectTimeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new UpstreamError(`cannot connect to ${target.host}:${target.port}: ${error.code ?? error.message}`));
-    });
+  return dialUpstream(target.host, target.port, target.connectTimeoutMs).catch((error: Error) => {
+    throw new UpstreamError(error.message);
   });
 }
 
@@ -106,22 +93,9 @@ async function negotiateTls(socket: Socket, target: UpstreamTarget): Promise<Soc
     throw new UpstreamError(`the database server does not accept TLS, and upstream.tls is ${target.tls}`);
   }
   if (answer !== 0x53 /* S */) throw new UpstreamError('the database server answered the TLS request with an unexpected byte');
-  const verify = target.tls === 'verify-full';
-  const tlsSocket = tlsConnect({
-    socket,
-    // SNI carries host names only.
-    ...(isIP(target.host) ? {} : { servername: target.host }),
-    // Without a servername Node checks the certificate against "localhost", not the IP address we connected to.
-    checkServerIdentity: (_name, certificate) => checkServerIdentity(target.host, certificate),
-    rejectUnauthorized: verify,
-    ...(target.ca === undefined ? {} : { ca: target.ca }),
-  });
-  await new Promise<void>((resolve, reject) => {
-    tlsSocket.once('secureConnect', () => {
-      tlsSocket.removeAllListeners('error');
-      resolve();
-    });
-    tlsSocket.once('error', (error) => reject(new UpstreamError(`TLS with the database server failed: ${error.message}`, undefined, true)));
+  const tlsSocket = tlsConnect({ socket, ...upstreamTlsOptions(target.host, target.tls, target.ca) });
+  await tlsEstablished(tlsSocket).catch((error: Error) => {
+    throw new UpstreamError(error.message, undefined, true);
   });
   return tlsSocket;
 }
