@@ -3,7 +3,7 @@
 // PostgreSQL through psql and pg; MariaDB through mysql2 and MariaDB Connector/C; SQL Server through tedious to
 // the TDS test server (which runs PostgreSQL SQL: OUTPUT and API cursors are not available there, see the tests).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -49,6 +49,28 @@ const MASKED = [
 ];
 /** Clear values that must never reach bob, whatever the path. */
 const CLEAR_VALUES = ['ann.lee@example.com', 'bob.roe@example.net', 'cy@example.org', '555-2671', '7946 0958', '7946 0000', '212-555-0199'];
+
+/** The tuples of a binary COPY file: each field's bytes (null for NULL). */
+function readBinaryCopy(bytes: Buffer): (Buffer | null)[][] {
+  expect(bytes.subarray(0, 11).equals(Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'))).toBe(true);
+  let offset = 19 + bytes.readInt32BE(15);
+  const tuples: (Buffer | null)[][] = [];
+  for (;;) {
+    const count = bytes.readInt16BE(offset);
+    offset += 2;
+    if (count === -1) break;
+    const fields: (Buffer | null)[] = [];
+    for (let i = 0; i < count; i++) {
+      const length = bytes.readInt32BE(offset);
+      offset += 4;
+      fields.push(length === -1 ? null : bytes.subarray(offset, offset + length));
+      if (length > 0) offset += length;
+    }
+    tuples.push(fields);
+  }
+  expect(offset).toBe(bytes.length);
+  return tuples;
+}
 
 function expectNoClearValue(result: unknown): void {
   const text = typeof result === 'string' ? result : JSON.stringify(result);
@@ -248,20 +270,75 @@ ${SELECT};
       `copy ${T} to stdout with (format binary)`,
       `copy binary ${T} to stdout`,
       `\\copy ${T} to stdout with csv`,
+      `copy ${T} (email, phone) to stdout with (format text, header, delimiter '|', null 'NULL')`,
     ];
 
-    it('refuses text, CSV and binary COPY … TO STDOUT (and psql \\copy) for bob with 42501; nothing of the table reaches him', async () => {
-      for (const sql of COPIES) {
-        const result = await psql(proxy.port, 'bob', PASSWORDS.bob, sql, [], { PG_COLOR: 'never' });
-        expect(result.code, sql).not.toBe(0);
-        expect(result.stderr, sql).toContain('sluice: masking-copy-out: COPY … TO cannot be masked');
-        expect(result.stdout, sql).toBe('');
-      }
-      // The same refusal over the extended protocol, and the session goes on.
-      await withClient('bob', async (c) => {
-        await expect(c.query({ text: `copy ${T} to stdout`, queryMode: 'extended' } as pg.QueryConfig)).rejects.toMatchObject({ code: '42501' });
-        expect((await c.query(`select email from ${T} where id = 1`)).rows).toEqual([{ email: '****@example.com' }]);
+    /**
+     * What PostgreSQL itself writes for bob's masked values: his SELECT of the table, stored as postgres in a
+     * table of the same columns, and copied directly with the same statement.
+     */
+    async function expectedForBob(): Promise<string> {
+      const rows = await withClient('bob', async (c) => (await c.query(`select * from ${T} order by id`)).rows);
+      expectNoClearValue(rows);
+      await withClient('direct', async (c) => {
+        await c.query(`drop table if exists ${EXPECTED}; create table ${EXPECTED} (like ${T})`);
+        for (const row of rows) await c.query(`insert into ${EXPECTED} values ($1, $2, $3, $4, $5)`, [row.id, row.name, row.email, row.phone, row.notes]);
       });
+      return EXPECTED;
+    }
+    const EXPECTED = `${SCHEMA}.people_masked_copy`;
+    const binaryFile = (name: string) => join(workDir, `${name}.bin`);
+    const workDir = mkdtempSync(join(tmpdir(), 'sluice-masking-copy-'));
+    afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+
+    it('masks text and CSV COPY … TO STDOUT (and psql \\copy) for bob: the bytes PostgreSQL writes for the masked values', async () => {
+      const expected = await expectedForBob();
+      for (const sql of COPIES.filter((copy) => !/binary/.test(copy))) {
+        const [bob, direct] = await Promise.all([psql(proxy.port, 'bob', PASSWORDS.bob, sql, [], { PG_COLOR: 'never' }), psql(5432, 'postgres', '', sql.replace(T, expected))]);
+        expect(bob.stderr, sql).toBe('');
+        expect(bob.code, sql).toBe(0);
+        expectNoClearValue(bob.stdout);
+        expect(bob.stdout, sql).toContain('****@example.com');
+        expect(bob.stdout, sql).toBe(direct.stdout);
+      }
+      // Escapes, quotes, embedded delimiters, newlines and NULLs around the masked values stay as PostgreSQL writes them.
+      const tricky = `copy (select email, E'a\\tb\\\\c\\nd' as t, 'x,"y"' as q, null::text as n, '' as e from ${T} order by id) to stdout`;
+      for (const sql of [tricky, `${tricky} with (format csv, header, delimiter ';', null 'NULL', force_quote (t))`, `${tricky} with csv quote '''' escape '\\'`]) {
+        const [bob, direct] = await Promise.all([psql(proxy.port, 'bob', PASSWORDS.bob, sql, [], { PG_COLOR: 'never' }), psql(5432, 'postgres', '', sql.replace(T, expected))]);
+        expect(bob.stderr, sql).toBe('');
+        expectNoClearValue(bob.stdout);
+        expect(bob.stdout, sql).toBe(direct.stdout);
+      }
+    });
+
+    it('masks binary COPY … TO STDOUT for bob (psql \\copy into a file): tuples carry the masked values in binary form', async () => {
+      const expected = await expectedForBob();
+      for (const [name, sql] of [
+        ['options', `\\copy ${T} to '${binaryFile('bob-options')}' with (format binary)`],
+        ['legacy', `\\copy binary ${T} to '${binaryFile('bob-legacy')}'`],
+      ] as const) {
+        const bob = await psql(proxy.port, 'bob', PASSWORDS.bob, sql, [], { PG_COLOR: 'never' });
+        expect(bob.stderr, sql).toBe('');
+        const direct = await psql(5432, 'postgres', '', `\\copy ${expected} to '${binaryFile(`direct-${name}`)}' with (format binary)`);
+        expect(direct.stderr).toBe('');
+        const bytes = readFileSync(binaryFile(`bob-${name}`));
+        expectNoClearValue(bytes.toString('latin1'));
+        expect(bytes.equals(readFileSync(binaryFile(`direct-${name}`))), sql).toBe(true);
+        // The file reads as binary COPY: header, five fields per tuple (id int4, four text), trailer.
+        const tuples = readBinaryCopy(bytes);
+        expect(tuples.map((fields) => [fields[0]!.readInt32BE(0), fields[2]!.toString()])).toEqual(MASKED.map((m) => [m.id, m.email]));
+      }
+    });
+
+    it('copies a temporary table (no side-connection description) with column1…n, still masking values the recognizers find', async () => {
+      const script = `create temp table tmp_people as select * from ${T} order by id;\ncopy tmp_people (email) to stdout;\n\\copy tmp_people to '${binaryFile('bob-temp')}' with (format binary)\n`;
+      const bob = await psqlScript('bob', script);
+      expect(bob.stderr).toBe('');
+      expect(bob.stdout.trim().split('\n')).toEqual(MASKED.map((m) => m.email));
+      // In binary, values of no known type cannot be read: they are withheld (NULL), never sent clear.
+      const bytes = readFileSync(binaryFile('bob-temp'));
+      expectNoClearValue(bytes.toString('latin1'));
+      expect(readBinaryCopy(bytes)).toEqual(PEOPLE.map(() => [null, null, null, null, null]));
     });
 
     it('lets carol copy out in every format, byte for byte what a direct connection gets', async () => {

@@ -262,16 +262,24 @@ describe('zero config, pg client', () => {
 });
 
 describe('COPY … TO', () => {
-  it('is refused with 42501 for a masked identity, since COPY data never passes the row hook', async () => {
-    const result = await psql(open.port, 'bob', 'bob-secret-pw', `copy ${TABLE} to stdout`, [], { PG_COLOR: 'never' });
-    expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('sluice: masking-copy-out: COPY … TO cannot be masked');
-    expect(result.stdout).toBe('');
-    const inOut = await psql(open.port, 'bob', 'bob-secret-pw', `copy (select email from ${TABLE}) to stdout`);
-    expect(inOut.stdout).not.toContain('@example');
+  it('masks COPY … TO STDOUT for a masked identity: the same values as his SELECT, in COPY text format', async () => {
+    const copy = await psql(open.port, 'bob', 'bob-secret-pw', `copy (select * from ${TABLE} order by id) to stdout`, [], { PG_COLOR: 'never' });
+    const select = await psql(open.port, 'bob', 'bob-secret-pw', `select * from ${TABLE} order by id`, ['-F', '\t', '-P', 'null=\\N']);
+    expect(copy.stderr).toBe('');
+    expect(copy.stdout).not.toContain('ann.lee@example.com');
+    expect(copy.stdout).toContain('****@example.com');
+    expect(copy.stdout).toBe(select.stdout);
   });
 
-  it('is allowed for an identity in unmasked_groups', async () => {
+  it('refuses COPY … TO a server file or program for a masked identity with 42501', async () => {
+    for (const sql of [`copy ${TABLE} to '/tmp/sluice-masking-copy-refused.csv'`, `copy ${TABLE} to program 'cat > /dev/null'`]) {
+      const result = await psql(open.port, 'bob', 'bob-secret-pw', sql, [], { PG_COLOR: 'never' });
+      expect(result.code, sql).not.toBe(0);
+      expect(result.stderr, sql).toContain('sluice: masking-copy-out: COPY … TO a server file or program cannot be masked');
+    }
+  });
+
+  it('is clear for an identity in unmasked_groups', async () => {
     const result = await psql(configured.port, 'carol', 'carol-secret-pw', `copy (select email from ${TABLE} where id = 1) to stdout`);
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('ann.lee@example.com\n');

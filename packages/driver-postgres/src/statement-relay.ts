@@ -12,6 +12,8 @@ import { decodeBind, decodeExecute, decodeParse, decodeQuery, decodeTarget, type
 import { ClientCode, ServerCode, SqlState } from './codes.js';
 import { isFramingError, MessageFramer, type Frame } from './framing.js';
 import type { Catalog } from './table-names.js';
+import { CopyOutFilter, copyOutColumns } from './copy-out.js';
+import { parseCopyOut, type CopyOut } from './copy-statement.js';
 import { affectedRows, dataRowRanges, decodeErrorFields, decodeRowDescription, encodeDataRow, type ColumnDescription } from './results.js';
 import { decodeFunctionCall, functionCallSql } from './function-call.js';
 import { decodeFields, encodeFields, messageFor } from './message-fields.js';
@@ -36,6 +38,10 @@ interface Tracked {
   resultIndex: number;
   /** Columns of the result being relayed, when a plugin asked for rows of it. */
   filter?: { apply: NonNullable<ReturnType<SessionRuntime['resultSet']>>['apply']; columns: readonly ColumnDescription[]; wanted: ReadonlySet<number> | 'all' };
+  /** The COPY … TO STDOUT being relayed, when a plugin asked for its rows. */
+  copy?: CopyOutFilter;
+  /** Columns of the COPY … TO STDOUT about to start, described on the side connection (an Error when they could not be). */
+  copyColumns?: readonly ColumnDescription[] | null | Error;
   /** A row hook failed: the remaining rows are withheld and the command ends with this error. */
   rowFailure?: string;
   finished?: boolean;
@@ -447,7 +453,7 @@ export class StatementRelay {
         this.#host.fail({ severity: 'FATAL', code: SqlState.protocolViolation, message: `sluice: ${detail}` }, 'error', detail);
         return false;
       }
-      if (frame.code === ServerCode.RowDescription && this.#awaitTableNames(frame)) {
+      if ((frame.code === ServerCode.RowDescription && this.#awaitTableNames(frame)) || (frame.code === ServerCode.CopyOutResponse && this.#awaitCopyColumns(frame))) {
         flushRun();
         return false;
       }
@@ -501,6 +507,80 @@ export class StatementRelay {
     return true;
   }
 
+  /**
+   * COPY … TO STDOUT names neither its columns nor their types: when plugins read rows, the COPY's
+   * table and columns (or its query) are described on the side connection first, and their tables
+   * named; reading from the server stops until then.
+   */
+  #awaitCopyColumns(frame: Frame): boolean {
+    const head = this.#expected[0];
+    const tracked = head && 'tracked' in head ? head.tracked : undefined;
+    const catalog = this.#host.tableNames;
+    if (!tracked || !catalog || !this.#runtime.wantsRows || tracked.copyColumns !== undefined) return false;
+    const copy = parseCopyOut(tracked.query.sql);
+    if (!copy) return false;
+    this.#heldForNames = frame;
+    this.#lookingUpNames = true;
+    this.#upstream.pause();
+    void (async () => {
+      let columns = await catalog.describe(copy.describeSql);
+      if (Array.isArray(columns)) {
+        const missing = catalog.missing(columns.map((column) => column.tableOid));
+        const error = missing.length > 0 ? await catalog.lookup(missing) : undefined;
+        if (error) this.#host.log.warn({ error: error.message }, 'table names cannot be looked up: plugins see table OIDs for a while');
+        columns = columns.map((column) => withTableName(column, catalog));
+      } else if (columns instanceof Error) {
+        this.#host.log.warn({ error: columns.message }, 'the columns of a COPY cannot be described: plugins see column1…n');
+      }
+      tracked.copyColumns = columns;
+      this.#lookingUpNames = false;
+      if (!this.#host.isOpen()) return;
+      this.#upstream.resume();
+      this.#fromServer();
+    })();
+    return true;
+  }
+
+  /** A COPY … TO STDOUT begins: its rows go through the row hooks when a plugin asks for them. */
+  #startCopyOut(frame: Frame, tracked: Tracked | undefined): Buffer | null {
+    const described = tracked?.copyColumns;
+    if (tracked) tracked.copyColumns = undefined;
+    if (!tracked || !this.#runtime.wantsRows) return frame.raw;
+    tracked.resultIndex++;
+    tracked.filter = undefined;
+    tracked.copy = undefined;
+    const statement: CopyOut | undefined = parseCopyOut(tracked.query.sql);
+    const columns = copyOutColumns(frame.body, statement?.format, described instanceof Error ? undefined : described);
+    if (!columns) {
+      tracked.rowFailure = 'sluice: malformed CopyOutResponse from the database server';
+      return null;
+    }
+    const filter = this.#runtime.resultSet(tracked.query, { index: tracked.resultIndex, columns });
+    if (!filter) return frame.raw;
+    if (!statement) {
+      // Without the statement's options, text and CSV rows cannot be told apart: nothing leaves unread.
+      tracked.rowFailure = 'sluice: plugins read the rows of this COPY, but Sluice cannot read its options: send COPY … TO STDOUT as a statement of its own';
+      return frame.raw;
+    }
+    tracked.copy = new CopyOutFilter(statement.format, columns, filter.apply, filter.columns === 'all' ? 'all' : new Set(filter.columns));
+    return frame.raw;
+  }
+
+  #copyData(frame: Frame, tracked: Tracked): Buffer | null {
+    if (tracked.rowFailure !== undefined) return null;
+    const copy = tracked.copy;
+    if (!copy) return frame.raw;
+    try {
+      const data = copy.filter(frame.body);
+      return data === frame.body ? frame.raw : new MessageWriter(ServerCode.CopyData, data.length + 5).bytes(data).finish();
+    } catch (error) {
+      this.#host.log.error({ error: (error as Error).message }, 'COPY data cannot go through the row hooks: the rest of it is withheld');
+      tracked.rowFailure = `sluice: ${(error as Error).message}`;
+      tracked.copy = undefined;
+      return null;
+    }
+  }
+
   /** Bookkeeping for one server message; returns what to send the client in its place (null: nothing). */
   #serverMessage(frame: Frame): Buffer | null {
     const head = this.#expected[0];
@@ -528,6 +608,13 @@ export class StatementRelay {
         tracked.rows++;
         if (tracked.rowFailure !== undefined) return null;
         return tracked.filter ? this.#filterRow(tracked, frame) : frame.raw;
+      case ServerCode.CopyOutResponse:
+        return this.#startCopyOut(frame, tracked);
+      case ServerCode.CopyData:
+        return tracked ? this.#copyData(frame, tracked) : frame.raw;
+      case ServerCode.CopyDone:
+        if (tracked) tracked.copy = undefined;
+        return frame.raw;
       case ServerCode.CommandComplete:
       case ServerCode.EmptyQueryResponse:
       case ServerCode.PortalSuspended:
@@ -587,6 +674,7 @@ export class StatementRelay {
         if (affected !== undefined) tracked.affected = (tracked.affected ?? 0) + affected;
       }
       tracked.filter = undefined;
+      tracked.copy = undefined;
       if (tracked.rowFailure !== undefined) {
         tracked.error = { code: SqlState.internalError, message: tracked.rowFailure };
         output = errorResponse({ severity: 'ERROR', code: SqlState.internalError, message: tracked.rowFailure });

@@ -6,7 +6,7 @@ import type { UpstreamTarget } from '@sluice/core';
 import type { Socket } from 'node:net';
 import { ClientCode, MAX_MESSAGE, ServerCode } from './codes.js';
 import { isFramingError } from './framing.js';
-import { dataRowRanges, decodeErrorFields } from './results.js';
+import { dataRowRanges, decodeErrorFields, decodeRowDescription, type ColumnDescription } from './results.js';
 import { SocketReader } from './socket-reader.js';
 import { loginUpstream } from './upstream.js';
 import { MessageWriter } from './writer.js';
@@ -73,17 +73,35 @@ export class Catalog {
   }
 
   async #lookup(oids: readonly number[]): Promise<Error | undefined> {
+    const result = await this.#withConnection(async (connection) => {
+      const rows = await connection.query(tableNamesSql(oids));
+      const at = Date.now();
+      for (const [oid, schema, table] of rows) this.#remember(Number(oid), `${schema}.${table}`, at);
+    });
+    if (result instanceof Error) this.#failedAt = Date.now();
+    return result instanceof Error ? result : undefined;
+  }
+
+  /**
+   * The result columns of a statement, as the server describes it without running it (Parse and
+   * Describe of an unnamed statement); an Error when it cannot be described on the side connection
+   * (a temporary table, a search_path or transaction only the session has, a failed login).
+   */
+  describe(sql: string): Promise<ColumnDescription[] | null | Error> {
+    const run = this.#queue.then(() => this.#withConnection((connection) => connection.describe(sql)));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  async #withConnection<T>(work: (connection: CatalogConnection) => Promise<T>): Promise<T | Error> {
     clearTimeout(this.#idleTimer);
     try {
       const connection = await (this.#connection ??= CatalogConnection.open(this.#target));
-      const rows = await withTimeout(connection.query(tableNamesSql(oids)), LOOKUP_TIMEOUT_MS);
-      const at = Date.now();
-      for (const [oid, schema, table] of rows) this.#remember(Number(oid), `${schema}.${table}`, at);
+      const result = await withTimeout(work(connection), LOOKUP_TIMEOUT_MS);
       this.#idleTimer = setTimeout(() => this.#close(), IDLE_CLOSE_MS);
       this.#idleTimer.unref();
-      return undefined;
+      return result;
     } catch (error) {
-      this.#failedAt = Date.now();
       this.#close();
       return error instanceof Error ? error : new Error(String(error));
     }
@@ -143,6 +161,31 @@ class CatalogConnection {
       } else if (frame.code === ServerCode.ReadyForQuery) {
         if (failure !== undefined) throw new Error(failure);
         return rows;
+      }
+    }
+  }
+
+  /** Columns of the statement (null: it returns none), described without running it. */
+  async describe(sql: string): Promise<ColumnDescription[] | null> {
+    this.#socket.write(
+      Buffer.concat([
+        new MessageWriter(ClientCode.Parse).cstring('').cstring(sql).int16(0).finish(),
+        new MessageWriter(ClientCode.Describe).byte(0x53).cstring('').finish(),
+        new MessageWriter(ClientCode.Sync).finish(),
+      ]),
+    );
+    let columns: ColumnDescription[] | null | undefined;
+    let failure: string | undefined;
+    for (;;) {
+      const frame = await this.#reader.message();
+      if (isFramingError(frame)) throw new Error(`malformed catalog answer: ${frame.error}`);
+      if (frame.code === ServerCode.RowDescription) columns = decodeRowDescription(frame.body);
+      else if (frame.code === ServerCode.NoData) columns = null;
+      else if (frame.code === ServerCode.ErrorResponse) failure = decodeErrorFields(frame.body).message || 'the statement cannot be described';
+      else if (frame.code === ServerCode.ReadyForQuery) {
+        if (failure !== undefined) throw new Error(failure);
+        if (columns === undefined) throw new Error('the server did not describe the statement');
+        return columns;
       }
     }
   }

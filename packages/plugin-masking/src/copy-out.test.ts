@@ -1,24 +1,24 @@
-// Which statements send rows out as COPY data, past onRow.
+// Which statements write rows to a server file or program, past Sluice (COPY … TO STDOUT is masked instead).
 import type { QueryEvent } from '@sluice/core';
 import { describe, expect, it } from 'vitest';
-import { copiesOut } from './copy-out.js';
+import { copiesToServer } from './copy-out.js';
 
 const query = (sql: string): QueryEvent => ({ sql, dialect: 'postgres', via: 'simple', analysis: () => undefined, annotations: {} });
 
-describe('copiesOut', () => {
+describe('copiesToServer', () => {
   it.each([
-    'COPY customers TO STDOUT',
-    'copy customers (email, phone) to stdout with (format csv)',
-    "COPY (SELECT * FROM customers WHERE email LIKE '%@x.com' AND id IN (SELECT (id) FROM t)) TO STDOUT WITH CSV HEADER",
     "copy customers to '/tmp/customers.csv'",
+    "COPY (SELECT * FROM customers WHERE email LIKE '%@x.com' AND id IN (SELECT (id) FROM t)) TO '/tmp/c.csv' WITH CSV HEADER",
+    "copy customers to\n  '/tmp/customers.csv'",
     "COPY customers TO PROGRAM 'gzip > /tmp/c.gz'",
     "copy customers to E'/tmp/customers.csv'",
     "copy customers to U&'/tmp/customers.csv'",
     'copy customers to $$/tmp/customers.csv$$',
     'copy customers to $f$/tmp/customers.csv$f$ with csv',
-    'select 1; copy customers to stdout',
-  ])('%s copies out', (sql) => {
-    expect(copiesOut(query(sql))).toBe(true);
+    "select 1; copy customers to '/tmp/c'",
+    'copy customers to stdout; copy customers to $$/tmp/c$$',
+  ])('%s copies to the server', (sql) => {
+    expect(copiesToServer(query(sql))).toBe(true);
   });
 
   it.each([
@@ -31,12 +31,16 @@ describe('copiesOut', () => {
     'select copy_to from t',
     'select $$copy t to stdout$$',
     'select * from copy_jobs where target = 1',
+    'COPY customers TO STDOUT',
+    'copy customers (email, phone) to  stdout with (format csv)',
+    "COPY (SELECT * FROM customers WHERE email LIKE '%@x.com' AND id IN (SELECT (id) FROM t)) TO STDOUT WITH CSV HEADER",
+    'select 1; copy customers to stdout',
   ])('%s does not', (sql) => {
-    expect(copiesOut(query(sql))).toBe(false);
+    expect(copiesToServer(query(sql))).toBe(false);
   });
 
   it('trusts a parser that says no statement is a COPY', () => {
-    const q = { ...query('copy t to stdout'), analysis: () => ({ statements: [{ kind: 'select', kinds: ['select'], tables: [], columns: [], functions: [] }] }) } as QueryEvent;
-    expect(copiesOut(q)).toBe(false);
+    const q = { ...query("copy t to '/tmp/t'"), analysis: () => ({ statements: [{ kind: 'select', kinds: ['select'], tables: [], columns: [], functions: [] }] }) } as QueryEvent;
+    expect(copiesToServer(q)).toBe(false);
   });
 });

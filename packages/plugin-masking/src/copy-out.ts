@@ -1,4 +1,5 @@
-// COPY … TO: rows that leave as COPY data never pass onRow, so they cannot be masked and are refused instead.
+// COPY … TO a server file or program: the rows never come through Sluice, so they cannot be masked and are refused.
+// COPY … TO STDOUT is masked like a SELECT: the driver runs its rows through onResultSet and onRow.
 import type { QueryEvent } from '@sluice/core';
 
 /** String literals, quoted identifiers and comments, which may mention COPY without being one. */
@@ -7,14 +8,14 @@ const PARENTHESIZED = /\([^()]*\)/g;
 const HAS_PARENTHESIZED = /\([^()]*\)/;
 const MAX_DEPTH = 64;
 /**
- * COPY table or (query) TO anything: STDOUT, a program, or a server file however its name is quoted (`'…'`, `E'…'`,
- * `$$…$$`). TO is a reserved word, so outside literals and parentheses it is the direction. COPY … FROM brings data
- * in and is fine.
+ * COPY table or (query) TO anything but STDOUT: a program, or a server file however its name is quoted (`'…'`,
+ * `E'…'`, `$$…$$`). TO is a reserved word, so outside literals and parentheses it is the direction. COPY … FROM
+ * brings data in and is fine.
  */
-const COPY_TO = /^\s*copy\b[^;]*?\bto\b/i;
+const COPY_TO_SERVER = /^\s*copy\b[^;]*?\bto\s+(?!\s|stdout\b)/i;
 
-/** True when the statement sends table data out as COPY data (or to a file) rather than as rows. */
-export function copiesOut(query: QueryEvent): boolean {
+/** True when the statement writes table data to a file or program on the server, past Sluice. */
+export function copiesToServer(query: QueryEvent): boolean {
   if (!/copy/i.test(query.sql)) return false;
   // With a parser registered, a statement that is no COPY at all needs no closer look.
   const analysis = query.analysis();
@@ -26,5 +27,5 @@ export function copiesOut(query: QueryEvent): boolean {
     if (depth === MAX_DEPTH) return /(?:^|;)\s*copy\b/i.test(code);
     code = code.replace(PARENTHESIZED, ' ');
   }
-  return code.split(';').some((statement) => COPY_TO.test(statement));
+  return code.split(';').some((statement) => COPY_TO_SERVER.test(statement));
 }

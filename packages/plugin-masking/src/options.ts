@@ -45,7 +45,7 @@ const settingsShape = {
   unmasked_groups: z.array(z.string().min(1)).optional(),
   /** Regions (ISO 3166 alpha-2) whose national phone formats are recognized; `+` numbers always are. */
   phone_regions: z.array(z.string().regex(/^[A-Z]{2}$/, 'a two-letter region code such as US or GB')).min(1).optional(),
-  /** COPY … TO sends rows that cannot be masked: deny it (the default) or allow it. */
+  /** COPY … TO a server file or PROGRAM (rows Sluice never sees): deny it (the default) or allow it. COPY TO STDOUT is masked. */
   copy_out: z.enum(['deny', 'allow']).optional(),
   /** HMAC key for the `hash` strategy, at least 16 characters; use `${env:…}` or `${file:…}`. */
   hash_key: z.string().min(16, 'the hash key needs at least 16 characters').optional(),

@@ -1,7 +1,7 @@
 // The masking plugin's hooks: plan the columns of each result set, then mask its rows.
 import type { Decision, MessageText, QueryEvent, ResultSetInfo, Row, RowInterest, RowPatch, ServerMessage, Session, SluicePlugin } from '@sluice/core';
 import { maskTextWithPolicy } from './mask-text.js';
-import { copiesOut } from './copy-out.js';
+import { copiesToServer } from './copy-out.js';
 import { planColumns } from './column-plan.js';
 import type { ParsedOptions } from './options.js';
 import { Policies, type Policy } from './policy.js';
@@ -27,7 +27,7 @@ interface MaskingState {
 /** Result sets of one session read in turn are the rule; a few interleaved ones are remembered. */
 const OPEN_RESULT_SETS = 16;
 
-/** The rule name a refused COPY … TO carries in the client's error and the audit record. */
+/** The rule name a refused COPY … TO a server file or program carries in the client's error and the audit record. */
 export const COPY_OUT_RULE = 'masking-copy-out';
 
 export function createMaskingPlugin(options: ParsedOptions): SluicePlugin {
@@ -49,8 +49,9 @@ export function createMaskingPlugin(options: ParsedOptions): SluicePlugin {
 
     onQuery(session: Session, query: QueryEvent): Decision | undefined {
       const policy = policyOf(session);
-      if (!policy?.refusesCopyOut || !copiesOut(query)) return undefined;
-      return { action: 'deny', rule: COPY_OUT_RULE, reason: 'COPY … TO cannot be masked; use SELECT, or ask for an unmasked group' };
+      // COPY … TO STDOUT is masked in onRow like any result; a file or program on the server is out of reach.
+      if (!policy?.refusesCopyOut || !copiesToServer(query)) return undefined;
+      return { action: 'deny', rule: COPY_OUT_RULE, reason: 'COPY … TO a server file or program cannot be masked; use COPY … TO STDOUT or SELECT, or ask for an unmasked group' };
     },
 
     onResultSet(session: Session, query: QueryEvent, resultSet: ResultSetInfo): RowInterest | undefined {

@@ -21,7 +21,7 @@ export class Policy {
   readonly strategies: Readonly<Record<SensitiveType, Strategy>>;
   readonly hashKey: HashKey | undefined;
   readonly recognizers: RecognizerOptions;
-  /** True when COPY … TO is refused: something would be masked and the option does not allow it. */
+  /** True when COPY … TO a file or program is refused: something would be masked and the option does not allow it. */
   readonly refusesCopyOut: boolean;
 
   constructor(settings: EnvironmentSettings) {
