@@ -3,10 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psql } from './helpers/processes.js';
 import { parseConfigText } from '@sluice/core';
+import { mysqlListener } from './helpers/mysql.js';
 import { fixtures, postgresListener, startSluice, type RunningSluice } from './helpers/sluice.js';
 
 const DIRECT = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
@@ -333,5 +335,39 @@ plugins:
     expect(spooled).toBeGreaterThan(0);
     expect(spooled).toBeLessThanOrEqual(2048);
     expect(await metric(proxy, 'sluice_audit_sink_up', { kind: 'webhook' })).toBe(0);
+  });
+});
+
+describe('a MySQL listener', () => {
+  let proxy: RunningSluice;
+
+  beforeAll(async () => {
+    proxy = await startSluice(`${mysqlListener()}${USERS}
+plugins:
+  - use: ./plugins/deny-drop.js
+`);
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+  });
+
+  it('measures upstream time for text and prepared statements, none for a denied one', async () => {
+    const listener = { listener: 'my-test' };
+    const sumBefore = await metric(proxy, 'sluice_statement_upstream_seconds_sum', listener);
+    const countBefore = await metric(proxy, 'sluice_statement_upstream_first_byte_seconds_count', listener);
+    const connection = await mysql.createConnection({ host: '127.0.0.1', port: proxy.port, user: 'bob', password: 'bob-secret-pw', database: 'test' });
+    try {
+      await connection.query('select sleep(0.3)');
+      await connection.execute('select sleep(?)', [0.2]);
+      const spent = (await metric(proxy, 'sluice_statement_upstream_seconds_sum', listener)) - sumBefore;
+      expect(spent).toBeGreaterThanOrEqual(0.5);
+      expect(spent).toBeLessThan(5);
+      const counted = await metric(proxy, 'sluice_statement_upstream_first_byte_seconds_count', listener);
+      expect(counted).toBeGreaterThanOrEqual(countBefore + 3); // the query, the prepare, the execute
+      await expect(connection.query('drop table nothing_here')).rejects.toMatchObject({ errno: 1142 });
+      expect(await metric(proxy, 'sluice_statement_upstream_first_byte_seconds_count', listener)).toBe(counted);
+    } finally {
+      await connection.end();
+    }
   });
 });

@@ -7,7 +7,7 @@
 // drop, add or rewrite packets (EOF translation, masked rows) without the client noticing.
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import type { Logger, QueryEvent, ResultSummary, RowFilter, SessionRuntime, Verdict } from '@sluice/core';
+import { resultSummary, writeWithBackpressure, writesFlushed, type Logger, type QueryEvent, type ResultSummary, type RowFilter, type SessionRuntime, type Verdict } from '@sluice/core';
 import { decodeColumnDefinition, type ColumnDefinition } from './columns.js';
 import { Capability, Command, ErrorCode, Header, MAX_LOGICAL_PACKET, Status } from './constants.js';
 import { framePacket, isFramingError, PacketFramer, renumber, type Packet } from './framing.js';
@@ -26,6 +26,9 @@ interface Tracked {
   readonly query: QueryEvent;
   readonly startedAt: number;
   readonly decision: ResultSummary['decision'];
+  /** When the command was written upstream, and when its first response packet came back. */
+  sentAt?: number;
+  firstByteAt?: number;
   rows: number;
   bytes: number;
   affected?: number;
@@ -333,6 +336,7 @@ export class CommandRelay {
     if (kill === null) return true;
     if (kill) {
       this.#expected.push(newResult(tracked, false, nextOut));
+      tracked.sentAt = performance.now();
       this.#upstream.write(framePacket(Buffer.concat([Buffer.from([Command.Query]), Buffer.from(kill, 'utf8')]), packet.sequence));
       return true;
     }
@@ -490,6 +494,7 @@ export class CommandRelay {
 
   #forward(packet: Packet, expectation: Expectation): boolean {
     this.#expected.push(expectation);
+    if ('tracked' in expectation && expectation.tracked) expectation.tracked.sentAt = performance.now();
     this.#upstream.write(packet.raw);
     return true;
   }
@@ -560,6 +565,7 @@ export class CommandRelay {
         this.#unsolicited(packet);
         continue;
       }
+      if ('tracked' in head && head.tracked && head.tracked.firstByteAt === undefined) head.tracked.firstByteAt = performance.now();
       const output = head.kind === 'answer' ? this.#unsolicited(packet) : this.#serverPacket(head, packet);
       if (!this.#host.isOpen()) {
         client.uncork();
@@ -909,36 +915,15 @@ export class CommandRelay {
   #report(tracked: Tracked): void {
     if (tracked.finished) return;
     tracked.finished = true;
-    this.#runtime.result(tracked.query, {
-      rows: tracked.rows,
-      ...(tracked.affected === undefined ? {} : { affected: tracked.affected }),
-      bytes: tracked.bytes,
-      durationMs: performance.now() - tracked.startedAt,
-      ...(tracked.error === undefined ? {} : { error: tracked.error }),
-      decision: tracked.decision,
-    });
+    this.#runtime.result(tracked.query, resultSummary(tracked, performance.now()));
   }
 
   #write(bytes: Buffer): void {
-    if (!this.#client.write(bytes) && !this.#upstream.isPaused()) {
-      // Backpressure: stop reading from the server until the client catches up.
-      this.#upstream.pause();
-      this.#client.once('drain', () => this.#upstream.resume());
-    }
+    writeWithBackpressure(this.#client, this.#upstream, bytes);
   }
 
   async #drained(): Promise<void> {
-    const upstream = this.#upstream;
-    if (upstream.writableLength === 0) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        upstream.off('drain', done);
-        upstream.off('close', done);
-        resolve();
-      };
-      upstream.once('drain', done);
-      upstream.once('close', done);
-    });
+    await writesFlushed(this.#upstream);
   }
 
   #violation(message: string): false {

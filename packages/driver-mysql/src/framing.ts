@@ -3,6 +3,7 @@
 // A payload of 0xffffff bytes continues in the next physical packet; the framer hands out whole
 // logical packets. `raw` covers every physical packet of it (a view into the chunk when it arrived
 // in one); `payload` is a view too unless the packet was split across physical packets.
+import { ByteQueue } from '@sluice/core';
 import { MAX_PACKET_PAYLOAD } from './constants.js';
 
 export interface Packet {
@@ -19,14 +20,9 @@ export interface FramingError {
   readonly error: string;
 }
 
-const EMPTY = Buffer.alloc(0);
-
 export class PacketFramer {
   #maxPayload: number;
-  #head: Buffer = EMPTY;
-  #offset = 0;
-  readonly #tail: Buffer[] = [];
-  #tailBytes = 0;
+  readonly #bytes = new ByteQueue();
 
   constructor(maxPayload: number) {
     this.#maxPayload = maxPayload;
@@ -37,18 +33,11 @@ export class PacketFramer {
   }
 
   push(chunk: Buffer): void {
-    if (chunk.length === 0) return;
-    if (this.#offset === this.#head.length && this.#tail.length === 0) {
-      this.#head = chunk;
-      this.#offset = 0;
-    } else {
-      this.#tail.push(chunk);
-      this.#tailBytes += chunk.length;
-    }
+    this.#bytes.push(chunk);
   }
 
   get buffered(): number {
-    return this.#head.length - this.#offset + this.#tailBytes;
+    return this.#bytes.buffered;
   }
 
   /** Next logical packet, undefined when more bytes are needed, or a FramingError. */
@@ -56,9 +45,8 @@ export class PacketFramer {
     const size = this.#measure();
     if (size === undefined) return undefined;
     if ('error' in size) return size;
-    if (!this.#contiguous(size.raw)) return undefined;
-    const raw = this.#head.subarray(this.#offset, this.#offset + size.raw);
-    this.#offset += size.raw;
+    if (!this.#bytes.contiguous(size.raw)) return undefined;
+    const raw = this.#bytes.take(size.raw);
     const sequence = raw[3]!;
     if (size.parts === 1) return { sequence, parts: 1, payload: raw.subarray(4), raw };
     const payload = Buffer.allocUnsafe(size.raw - 4 * size.parts);
@@ -75,23 +63,19 @@ export class PacketFramer {
 
   /** Removes and returns every byte not yet framed. */
   drain(): Buffer {
-    const rest = this.#tail.length === 0 ? this.#head.subarray(this.#offset) : Buffer.concat([this.#head.subarray(this.#offset), ...this.#tail]);
-    this.#head = EMPTY;
-    this.#offset = 0;
-    this.#tail.length = 0;
-    this.#tailBytes = 0;
-    return rest;
+    return this.#bytes.drain();
   }
 
   /** Raw size and part count of the next logical packet once all of it is buffered; an error if too large. */
   #measure(): { raw: number; parts: number } | FramingError | undefined {
-    const available = this.buffered;
+    const bytes = this.#bytes;
+    const available = bytes.buffered;
     let position = 0;
     let payload = 0;
     let parts = 0;
     for (;;) {
       if (available < position + 4) return undefined;
-      const length = this.#byteAt(position) | (this.#byteAt(position + 1) << 8) | (this.#byteAt(position + 2) << 16);
+      const length = bytes.byteAt(position)! | (bytes.byteAt(position + 1)! << 8) | (bytes.byteAt(position + 2)! << 16);
       payload += length;
       parts++;
       if (payload > this.#maxPayload) return { error: `packet of at least ${payload} bytes exceeds the limit of ${this.#maxPayload}` };
@@ -99,48 +83,6 @@ export class PacketFramer {
       if (length < MAX_PACKET_PAYLOAD) break;
     }
     return available >= position ? { raw: position, parts } : undefined;
-  }
-
-  #byteAt(index: number): number {
-    let at = this.#offset + index;
-    if (at < this.#head.length) return this.#head[at]!;
-    at -= this.#head.length;
-    for (const chunk of this.#tail) {
-      if (at < chunk.length) return chunk[at]!;
-      at -= chunk.length;
-    }
-    return 0;
-  }
-
-  /** Makes `bytes` bytes readable from #head at #offset; only a packet split across chunks is copied. */
-  #contiguous(bytes: number): boolean {
-    while (this.#offset === this.#head.length && this.#tail.length > 0) {
-      const next = this.#tail.shift()!;
-      this.#tailBytes -= next.length;
-      this.#head = next;
-      this.#offset = 0;
-    }
-    const inHead = this.#head.length - this.#offset;
-    if (inHead >= bytes) return true;
-    if (inHead + this.#tailBytes < bytes) return false;
-    const merged = Buffer.allocUnsafe(bytes);
-    this.#head.copy(merged, 0, this.#offset);
-    let filled = inHead;
-    while (filled < bytes) {
-      const chunk = this.#tail.shift()!;
-      this.#tailBytes -= chunk.length;
-      const take = Math.min(chunk.length, bytes - filled);
-      chunk.copy(merged, filled, 0, take);
-      filled += take;
-      if (take < chunk.length) {
-        const rest = chunk.subarray(take);
-        this.#tail.unshift(rest);
-        this.#tailBytes += rest.length;
-      }
-    }
-    this.#head = merged;
-    this.#offset = 0;
-    return true;
   }
 }
 

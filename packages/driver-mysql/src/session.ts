@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import type { ConnectionContext, DriverConnection, SessionRuntime, TerminationReason } from '@sluice/core';
+import { closeSocket, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
 import { authenticateClient, CACHING_SHA2, type AuthChannel } from './client-auth.js';
 import { CommandRelay } from './command-relay.js';
 import type { ConnectionIds } from './connection-ids.js';
@@ -361,20 +361,7 @@ export class MySqlConnection implements DriverConnection {
   async #close(): Promise<void> {
     this.#state = State.Closing;
     this.#releaseConnectionId?.();
-    const client = this.#client;
-    const upstream = this.#upstream;
-    if (!client.destroyed) {
-      client.end();
-      setTimeout(() => client.destroy(), 1_000).unref();
-    }
-    upstream?.end();
-    if (upstream) setTimeout(() => upstream.destroy(), 1_000).unref();
-    await Promise.all([closedPromise(client), upstream ? closedPromise(upstream) : undefined]);
+    await Promise.all([closeSocket(this.#client), this.#upstream ? closeSocket(this.#upstream) : undefined]);
     await this.#runtime?.end({ reason: this.#endReason, ...(this.#endError === undefined ? {} : { error: this.#endError }) });
   }
-}
-
-function closedPromise(socket: Socket): Promise<void> {
-  if (socket.closed) return Promise.resolve();
-  return new Promise((resolve) => socket.once('close', () => resolve()));
 }

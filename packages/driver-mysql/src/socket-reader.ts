@@ -1,74 +1,17 @@
-// Awaitable packet reads from a socket, with backpressure: the socket pauses while unread bytes pile up.
+// Awaitable MySQL packet reads from a socket, with core's backpressure.
+import { FramedSocketReader } from '@sluice/core';
 import type { Duplex } from 'node:stream';
 import { PacketFramer, type FramingError, type Packet } from './framing.js';
 
-/** Unread bytes above which the socket stops reading until the session catches up. */
-const HIGH_WATER = 1 << 20;
+export { SocketClosedError } from '@sluice/core';
 
-export class SocketClosedError extends Error {
-  constructor(cause?: unknown) {
-    super('connection closed', cause === undefined ? undefined : { cause });
-  }
-}
-
-export class SocketReader {
-  readonly framer: PacketFramer;
-  readonly #socket: Duplex;
-  #waiting: (() => void) | undefined;
-  #ended = false;
-  #error: unknown;
-  readonly #onData = (chunk: Buffer) => {
-    this.framer.push(chunk);
-    if (this.framer.buffered > HIGH_WATER) this.#socket.pause();
-    this.#wake();
-  };
-  readonly #onEnd = () => {
-    this.#ended = true;
-    this.#wake();
-  };
-  readonly #onError = (error: unknown) => {
-    this.#error = error;
-    this.#ended = true;
-    this.#wake();
-  };
-
+export class SocketReader extends FramedSocketReader<PacketFramer> {
   constructor(socket: Duplex, maxPayload: number) {
-    this.#socket = socket;
-    this.framer = new PacketFramer(maxPayload);
-    socket.on('data', this.#onData);
-    socket.on('end', this.#onEnd);
-    socket.on('close', this.#onEnd);
-    socket.on('error', this.#onError);
+    super(socket, new PacketFramer(maxPayload));
   }
 
   /** The next packet; throws SocketClosedError when the peer is gone. */
   async packet(): Promise<Packet | FramingError> {
-    for (;;) {
-      const value = this.framer.next();
-      if (value !== undefined) {
-        if (this.#socket.isPaused() && this.framer.buffered <= HIGH_WATER) this.#socket.resume();
-        return value;
-      }
-      if (this.#ended) throw new SocketClosedError(this.#error);
-      if (this.#socket.isPaused()) this.#socket.resume();
-      await new Promise<void>((resolve) => {
-        this.#waiting = resolve;
-      });
-    }
-  }
-
-  /** Stops reading and hands back unread bytes, e.g. before the socket is wrapped in TLS. */
-  detach(): Buffer {
-    this.#socket.off('data', this.#onData);
-    this.#socket.off('end', this.#onEnd);
-    this.#socket.off('close', this.#onEnd);
-    this.#socket.off('error', this.#onError);
-    return this.framer.drain();
-  }
-
-  #wake(): void {
-    const waiting = this.#waiting;
-    this.#waiting = undefined;
-    waiting?.();
+    return this.read(() => this.framer.next());
   }
 }

@@ -1,7 +1,7 @@
 // The server-facing login: TCP, the server's greeting, TLS per mode, HandshakeResponse41 and every auth exchange Sluice speaks.
-import { connect as netConnect, isIP, type Socket } from 'node:net';
-import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from 'node:tls';
-import type { UpstreamTarget } from '@sluice/core';
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { dialUpstream, tlsEstablished, upstreamTlsOptions, type UpstreamTarget } from '@sluice/core';
 import { cachingSha2Proof, ed25519PasswordSignature, nativePasswordProof, rsaEncryptPassword } from './auth/scramble.js';
 import { Capability, FORMAT_CAPABILITIES, MAX_LOGIN_PACKET } from './constants.js';
 import { framePacket, isFramingError } from './framing.js';
@@ -229,39 +229,15 @@ function encrypted(password: string, scramble: Buffer, pem: Buffer): Buffer {
 }
 
 function connectTcp(target: Pick<UpstreamTarget, 'host' | 'port' | 'connectTimeoutMs'>): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = netConnect({ host: target.host, port: target.port, noDelay: true, keepAlive: true });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new UpstreamError(`connecting to ${target.host}:${target.port} timed out`));
-    }, target.connectTimeoutMs);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.removeAllListeners('error');
-      resolve(socket);
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new UpstreamError(`cannot connect to ${target.host}:${target.port}: ${error.code ?? error.message}`));
-    });
+  return dialUpstream(target.host, target.port, target.connectTimeoutMs).catch((error: Error) => {
+    throw new UpstreamError(error.message);
   });
 }
 
 async function startTls(socket: Socket, target: UpstreamTarget): Promise<TLSSocket> {
-  const verify = target.tls === 'verify-full';
-  const tlsSocket = tlsConnect({
-    socket,
-    ...(isIP(target.host) ? {} : { servername: target.host }),
-    checkServerIdentity: (_name, certificate) => checkServerIdentity(target.host, certificate),
-    rejectUnauthorized: verify,
-    ...(target.ca === undefined ? {} : { ca: target.ca }),
-  });
-  await new Promise<void>((resolve, reject) => {
-    tlsSocket.once('secureConnect', () => {
-      tlsSocket.removeAllListeners('error');
-      resolve();
-    });
-    tlsSocket.once('error', (error) => reject(new UpstreamError(`TLS with the database server failed: ${error.message}`, undefined, true)));
+  const tlsSocket = tlsConnect({ socket, ...upstreamTlsOptions(target.host, target.tls, target.ca) });
+  await tlsEstablished(tlsSocket).catch((error: Error) => {
+    throw new UpstreamError(error.message, undefined, true);
   });
   return tlsSocket;
 }
