@@ -1,6 +1,6 @@
 // The tokenizer against the regular-expression version it replaced: the same tokens for any text.
 import { describe, expect, it } from 'vitest';
-import { tokenize, type Token, type TokenType } from './lexer.js';
+import { DIALECT_RULES, GENERIC_RULES, tokenize, type DialectRules, type Token, type TokenType } from './lexer.js';
 
 describe('tokenize', () => {
   const samples = [
@@ -33,55 +33,6 @@ describe('tokenize', () => {
 type ReferenceToken = Token;
 type ReferenceTokenType = TokenType;
 
-interface DialectRules {
-  readonly doubleQuotedStrings: boolean;
-  readonly backslashEscapes: boolean;
-  readonly dollarQuotes: boolean;
-  readonly hashComments: boolean;
-  readonly backtickIdentifiers: boolean;
-  readonly bracketIdentifiers: boolean;
-  readonly nestedComments: boolean;
-  readonly questionMarkParams: boolean;
-  readonly dollarParams: boolean;
-}
-
-const RULES: Record<string, DialectRules> = {
-  postgres: {
-    doubleQuotedStrings: false,
-    backslashEscapes: false,
-    dollarQuotes: true,
-    hashComments: false,
-    backtickIdentifiers: false,
-    bracketIdentifiers: false,
-    nestedComments: true,
-    questionMarkParams: false,
-    dollarParams: true,
-  },
-  mysql: {
-    doubleQuotedStrings: true,
-    backslashEscapes: true,
-    dollarQuotes: false,
-    hashComments: true,
-    backtickIdentifiers: true,
-    bracketIdentifiers: false,
-    nestedComments: false,
-    questionMarkParams: true,
-    dollarParams: false,
-  },
-  mssql: {
-    doubleQuotedStrings: false,
-    backslashEscapes: false,
-    dollarQuotes: false,
-    hashComments: false,
-    backtickIdentifiers: false,
-    bracketIdentifiers: true,
-    nestedComments: true,
-    questionMarkParams: true,
-    dollarParams: false,
-  },
-};
-
-const GENERIC: DialectRules = { ...RULES.postgres!, dollarQuotes: false, questionMarkParams: true };
 
 const WORD_START = /[A-Za-z_\u0080-\uffff]/;
 const WORD_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
@@ -90,7 +41,7 @@ const OPERATOR = /[+\-*/<>=~!@#%^&|`?:]/;
 const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 
 function referenceTokenize(sql: string, dialect: string): ReferenceToken[] {
-  const rules = RULES[dialect] ?? GENERIC;
+  const rules = DIALECT_RULES[dialect] ?? GENERIC_RULES;
   const tokens: ReferenceToken[] = [];
   let i = 0;
   const push = (type: ReferenceTokenType, end: number) => {

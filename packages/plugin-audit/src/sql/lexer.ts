@@ -13,7 +13,7 @@ export interface Token {
   readonly end: number;
 }
 
-interface DialectRules {
+export interface DialectRules {
   readonly doubleQuotedStrings: boolean;
   readonly backslashEscapes: boolean;
   readonly dollarQuotes: boolean;
@@ -25,7 +25,8 @@ interface DialectRules {
   readonly dollarParams: boolean;
 }
 
-const RULES: Record<string, DialectRules> = {
+/** What each dialect's lexer recognizes (also the reference lexer of the tests reads these). */
+export const DIALECT_RULES: Readonly<Record<string, DialectRules>> = {
   postgres: {
     doubleQuotedStrings: false,
     backslashEscapes: false,
@@ -61,7 +62,7 @@ const RULES: Record<string, DialectRules> = {
   },
 };
 
-const GENERIC: DialectRules = { ...RULES.postgres!, dollarQuotes: false, questionMarkParams: true };
+export const GENERIC_RULES: DialectRules = { ...DIALECT_RULES.postgres!, dollarQuotes: false, questionMarkParams: true };
 
 // Character classes by code unit (this runs for every audited statement): the same sets as the
 // regular expressions /\s/, /[A-Za-z_\u0080-\uffff]/, /[A-Za-z0-9_$\u0080-\uffff]/, /[0-9]/ and
@@ -98,7 +99,7 @@ const DOLLAR = 0x24;
 const QUOTE = 0x27;
 
 export function tokenize(sql: string, dialect: string): Token[] {
-  const rules = RULES[dialect] ?? GENERIC;
+  const rules = DIALECT_RULES[dialect] ?? GENERIC_RULES;
   const tokens: Token[] = [];
   const length = sql.length;
   let i = 0;
