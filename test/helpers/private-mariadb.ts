@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import mysql from 'mysql2/promise';
 import { freePort, makeCertificates, type PrivatePostgresTls } from './private-postgres.js';
+import { readyOrExit } from './server-ready.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -97,7 +98,7 @@ export async function startPrivateMariadb(users: readonly PrivateMariadbUser[]):
         { stdio: ['ignore', 'ignore', 'pipe'] },
       );
       server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-      const outcome = await readyOrExit(server, () => log);
+      const outcome = await readyOrExit(server, () => log, READY, 'the private MariaDB server', 60_000);
       if (outcome === 'ready') break;
       server = undefined;
       // Another process may have taken the port between freePort() and the bind.
@@ -184,28 +185,6 @@ function createUserSql(user: PrivateMariadbUser, password: string): string {
   const literal = `'${password}'`;
   const via = user.plugin === 'ed25519' ? `IDENTIFIED VIA ed25519 USING PASSWORD(${literal})` : `IDENTIFIED VIA mysql_native_password USING PASSWORD(${literal})`;
   return `CREATE USER '${user.name}'@'%' ${via}${user.requireSsl ? ' REQUIRE SSL' : ''}`;
-}
-
-function readyOrExit(server: ChildProcess, log: () => string): Promise<'ready' | 'exited'> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      server.kill('SIGKILL');
-      reject(new Error(`the private MariaDB server was not ready in 60 s:\n${log()}`));
-    }, 60_000);
-    const onData = () => {
-      if (!READY.test(log())) return;
-      clearTimeout(timer);
-      server.stderr!.off('data', onData);
-      server.off('exit', onExit);
-      resolve('ready');
-    };
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve('exited');
-    };
-    server.stderr!.on('data', onData);
-    server.once('exit', onExit);
-  });
 }
 
 /** SIGKILL: nothing in the instance is worth a clean shutdown, and InnoDB's takes seconds. */

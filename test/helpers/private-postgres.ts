@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { readyOrExit } from './server-ready.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -84,7 +85,7 @@ export async function startPrivatePostgres(roles: readonly PrivateRole[]): Promi
       log = '';
       server = spawn(join(bin, 'postgres'), ['-D', dataDirectory], { stdio: ['ignore', 'ignore', 'pipe'], ...(owner ?? {}) });
       server.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
-      const outcome = await readyOrExit(server, () => log);
+      const outcome = await readyOrExit(server, () => log, READY, 'the private PostgreSQL server', 30_000);
       if (outcome === 'ready') break;
       server = undefined;
       // Another process may have taken the port between freePort() and the bind.
@@ -189,28 +190,6 @@ export function freePort(): Promise<number> {
       const { port } = probe.address() as { port: number };
       probe.close(() => resolve(port));
     });
-  });
-}
-
-function readyOrExit(server: ChildProcess, log: () => string): Promise<'ready' | 'exited'> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      server.kill('SIGKILL');
-      reject(new Error(`the private PostgreSQL server was not ready in 30 s:\n${log()}`));
-    }, 30_000);
-    const onData = () => {
-      if (!READY.test(log())) return;
-      clearTimeout(timer);
-      server.stderr!.off('data', onData);
-      server.off('exit', onExit);
-      resolve('ready');
-    };
-    const onExit = () => {
-      clearTimeout(timer);
-      resolve('exited');
-    };
-    server.stderr!.on('data', onData);
-    server.once('exit', onExit);
   });
 }
 
