@@ -342,15 +342,19 @@ describe('the client side', () => {
     }
   });
 
-  it('refuses a wrong password with 1045 / 28000 and the MySQL wording, over TLS and without; an unknown user gets the same answer', async () => {
-    for (const tls of [{}, verifiedTls()]) {
+  it('a wrong password goes through full authentication (as a MySQL 8 cache miss) to 1045 / 28000 with the MySQL wording, over TLS and without; a verifier user and an unknown user get the same answer', async () => {
+    for (const [tls, full] of [[{}, FULL_RSA], [verifiedTls(), FULL_TLS]] as const) {
       const from = proxy.logs.length;
       const wrong = await refusalThrough('client-tls', { password: 'wrong-pw', ...tls });
+      const verifierWrong = await refusalThrough('client-tls', { user: 'carol', password: 'wrong-pw', ...tls });
       const unknown = await refusalThrough('client-tls', { user: 'mallory', password: 'wrong-pw', ...tls });
       expect(wrong).toMatchObject({ errno: 1045, sqlState: '28000', message: "Access denied for user 'alice'@'127.0.0.1' (using password: YES)" });
+      expect(verifierWrong).toMatchObject({ errno: 1045, sqlState: '28000', message: "Access denied for user 'carol'@'127.0.0.1' (using password: YES)" });
       expect(unknown).toMatchObject({ errno: 1045, sqlState: '28000', message: "Access denied for user 'mallory'@'127.0.0.1' (using password: YES)" });
       // The log tells them apart; the client cannot.
-      await expect.poll(() => refusalReasonsSince(from), { timeout: 10_000 }).toEqual([`wrong password for user "alice" (${FAST_PATH})`, 'unknown user "mallory"']);
+      await expect
+        .poll(() => refusalReasonsSince(from), { timeout: 10_000 })
+        .toEqual([`wrong password for user "alice" (${full})`, `wrong password for user "carol" (${full})`, 'unknown user "mallory"']);
     }
     expect(proxy.logText()).not.toContain('wrong-pw');
   });
@@ -386,22 +390,28 @@ describe('the client side', () => {
   });
 
   it.skipIf(!REMOTE_ADDRESS)(
-    `the mariadb client without TLS from an address that is not loopback: mysql_native_password through an auth switch, the fast path by default, RSA for a verifier-only user${REMOTE_ADDRESS ? '' : ' (skipped: this machine has no address besides loopback)'}`,
+    `the mariadb client without TLS from an address that is not loopback: --default-auth=mysql_native_password gets a switch to caching_sha2_password (fast path), the fast path by default, RSA for a verifier-only user and a wrong password${REMOTE_ADDRESS ? '' : ' (skipped: this machine has no address besides loopback)'}`,
     async () => {
       const remote = { host: REMOTE_ADDRESS! };
-      // With --default-auth it answers the greeting with an empty mysql_native_password packet and waits for the switch.
-      const native = await methodOf(() => cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT CURRENT_USER()'], undefined, remote));
-      expect(native.result.stderr).toBe('');
-      expect(native.result.stdout).toMatch(new RegExp(`^${UPSTREAM_USERS.native.name}@`));
-      expect(native.method).toBe(NATIVE);
+      // With --default-auth it answers the greeting with an empty mysql_native_password packet and waits for
+      // the switch; Sluice switches everyone to caching_sha2_password, so the switch says nothing about the user.
+      const switched = await methodOf(() => cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT CURRENT_USER()'], undefined, remote));
+      expect(switched.result.stderr).toBe('');
+      expect(switched.result.stdout).toMatch(new RegExp(`^${UPSTREAM_USERS.native.name}@`));
+      expect(switched.method).toBe(FAST_PATH);
       const fast = await methodOf(() => cli('client-remote', ['--ssl=0', '-e', 'SELECT 6 * 7'], undefined, remote));
       expect(fast.result).toMatchObject({ stderr: '', stdout: '42\n' });
       expect(fast.method).toBe(FAST_PATH);
-      // Sluice sees the client's own address, and the same answer for a wrong password and an unknown name.
-      const wrong = await cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT 1'], 'wrong-pw', remote);
-      expect(wrong.stderr.trim()).toBe(`ERROR 1045 (28000): Access denied for user 'alice'@'${REMOTE_ADDRESS}' (using password: YES)`);
-      const unknown = await cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT 1'], 'wrong-pw', { ...remote, user: 'mallory' });
-      expect(unknown.stderr.trim()).toBe(`ERROR 1045 (28000): Access denied for user 'mallory'@'${REMOTE_ADDRESS}' (using password: YES)`);
+      // Sluice sees the client's own address, and the same answer for a wrong password, a verifier user and an unknown
+      // name: each scramble fails, so each goes through full authentication with RSA.
+      const from = proxy.logs.length;
+      for (const user of ['alice', 'carol', 'mallory']) {
+        const wrong = await cli('client-remote', ['--ssl=0', '--default-auth=mysql_native_password', '-e', 'SELECT 1'], 'wrong-pw', { ...remote, user });
+        expect(wrong.stderr.trim()).toBe(`ERROR 1045 (28000): Access denied for user '${user}'@'${REMOTE_ADDRESS}' (using password: YES)`);
+      }
+      await expect
+        .poll(() => refusalReasonsSince(from), { timeout: 10_000 })
+        .toEqual([`wrong password for user "alice" (${FULL_RSA})`, `wrong password for user "carol" (${FULL_RSA})`, 'unknown user "mallory"']);
       // A verifier-only user needs full authentication: this libmariadb (built with OpenSSL) asks for the RSA key itself.
       const carol = await methodOf(() => cli('client-remote', ['--ssl=0', '-e', 'SELECT 6 * 7'], CAROL_PASSWORD, { ...remote, user: 'carol' }), 'carol');
       expect(carol).toEqual({ result: { code: 0, stdout: '42\n', stderr: '' }, method: FULL_RSA });
@@ -415,11 +425,11 @@ describe('the client side', () => {
     expect(method).toBe('mysql_clear_password');
   });
 
-  it('the mariadb client: a wrong password and an unknown user get the same ERROR 1045 (28000)', async () => {
-    const result = await cli('client-tls', ['-e', 'SELECT 1'], 'wrong-pw');
-    expect(result.stderr.trim()).toBe("ERROR 1045 (28000): Access denied for user 'alice'@'127.0.0.1' (using password: YES)");
-    const unknown = await cli('client-tls', ['-e', 'SELECT 1'], 'wrong-pw', { user: 'mallory' });
-    expect(unknown.stderr.trim()).toBe("ERROR 1045 (28000): Access denied for user 'mallory'@'127.0.0.1' (using password: YES)");
+  it('the mariadb client: a wrong password, a verifier user and an unknown user get the same ERROR 1045 (28000)', async () => {
+    for (const user of ['alice', 'carol', 'mallory']) {
+      const result = await cli('client-tls', ['-e', 'SELECT 1'], 'wrong-pw', { user });
+      expect(result.stderr.trim()).toBe(`ERROR 1045 (28000): Access denied for user '${user}'@'127.0.0.1' (using password: YES)`);
+    }
   });
 
   describe.skipIf(!connectorJ.ok)(`MariaDB Connector/J${connectorJ.ok ? '' : ` (skipped: ${connectorJ.reason})`}`, () => {
@@ -436,14 +446,20 @@ describe('the client side', () => {
       expect(method).toBe(NATIVE);
     }, 120_000);
 
-    it('a wrong password and an unknown user: the same ERR 1045', async () => {
+    it('a wrong password, a verifier user and an unknown user: the same RSA public-key error without allowPublicKeyRetrieval (full authentication, as against MySQL 8), the same ERR 1045 with it', async () => {
       // Connector/J wraps the server's message: "Could not connect to address=… : (conn=<id>) <message>\n<advice>".
-      const normalized = (output: string) => output.replace(/\(conn=\d+\)/, '(conn=N)');
-      const wrong = await connectorJLogin(target('alice', 'wrong-pw'));
-      const unknown = await connectorJLogin(target('mallory', 'wrong-pw'));
-      expect(wrong).toMatch(/^error 28000\/1045 /);
-      expect(wrong).toContain(`Access denied for user 'alice'@'${address}' (using password: YES)`);
-      expect(normalized(unknown)).toBe(normalized(wrong).replace("'alice'@", "'mallory'@"));
+      const normalized = (output: string, user: string) => output.replace(/\(conn=\d+\)/, '(conn=N)').replace(`'${user}'@`, "'…'@");
+      for (const options of ['', '?allowPublicKeyRetrieval=true']) {
+        const outputs = [];
+        for (const user of ['alice', 'carol', 'mallory']) outputs.push(normalized(await connectorJLogin(target(user, 'wrong-pw', options)), user));
+        if (options === '') expect(outputs[0]).toMatch(/^error \S+ .*RSA public key/);
+        else {
+          expect(outputs[0]).toMatch(/^error 28000\/1045 /);
+          expect(outputs[0]).toContain(`Access denied for user '…'@'${address}' (using password: YES)`);
+        }
+        expect(outputs[1]).toBe(outputs[0]);
+        expect(outputs[2]).toBe(outputs[0]);
+      }
     }, 120_000);
 
     it('a verifier-only user still needs the RSA exchange without TLS, so allowPublicKeyRetrieval (as with MySQL 8)', async () => {

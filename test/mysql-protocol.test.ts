@@ -56,7 +56,7 @@ function connectTo(port: number, extra: mysql.ConnectionOptions = {}) {
 }
 
 describe('TLS towards the client', () => {
-  it('mysql2 verifies the listener certificate and signs in with caching_sha2 full authentication over TLS', async () => {
+  it('mysql2 verifies the listener certificate and signs in over TLS (caching_sha2 fast path)', async () => {
     const conn = await connectTo(tls.port, { ssl: { ca: CA } });
     const stream = (conn as unknown as { connection: { stream: unknown } }).connection.stream;
     expect(stream).toBeInstanceOf(TLSSocket);
@@ -74,7 +74,7 @@ describe('TLS towards the client', () => {
     expect(result.stdout).toContain('over tls');
   });
 
-  it('without TLS, mysql2 gets the RSA public key and sends the password encrypted', async () => {
+  it("without TLS, mysql2 signs in through caching_sha2's fast path", async () => {
     const conn = await connectTo(tls.port);
     const [rows] = await conn.query<RowDataPacket[]>('select current_user() as who');
     expect(rows[0]!.who).toMatch(/^root@/);
@@ -233,8 +233,7 @@ describe('the upstream login', () => {
     expect(passworded.logText()).not.toContain(NATIVE_PASSWORD);
   });
 
-  it('logs in with caching_sha2_password full authentication: RSA without TLS, in clear over verified TLS (a Sluice as the server)', async () => {
-    // The TLS listener above is a caching_sha2_password server that always asks for full authentication.
+  it('logs in with caching_sha2_password (fast path) without TLS and over verified TLS (a Sluice as the server)', async () => {
     for (const tlsMode of ['disable', 'require', 'verify-full'] as const) {
       const front = await startSluice(
         `${mysqlListener({ upstream: `{ host: 127.0.0.1, port: ${tls.port}, user: bob, password: "\${env:BOB_PASSWORD}", database: test, tls: ${tlsMode}, ca: ${join(dir, 'cert.pem')} }` })}${USERS}`,

@@ -1,6 +1,6 @@
 // The server side of the login exchanges, played against a scripted client whose proofs come from
 // the same code mysql2 uses (checked in auth/scramble.test.ts): which packets Sluice sends, which
-// path a login takes, and that unknown names look like wrong passwords.
+// path a login takes, and that the exchange never tells which names exist or how they are configured.
 import { generateKeyPairSync } from 'node:crypto';
 import { deriveScramSha256Verifier, formatScramSha256Verifier, StaticUserStore } from '@sluice/core';
 import { describe, expect, it } from 'vitest';
@@ -84,9 +84,9 @@ describe('a user whose password is in the config', () => {
     expect(sent).toHaveLength(1);
   });
 
-  it('an empty mysql_native_password answer (libmariadb when the greeting named another plugin) gets a switch to mysql_native_password', async () => {
-    const { result } = await login({ user: 'alice', authPlugin: NATIVE_PASSWORD }, [expectSwitch(NATIVE_PASSWORD, (data) => nativePasswordProof('alice-secret-pw', data))]);
-    expect(result).toMatchObject({ ok: true, method: 'mysql_native_password' });
+  it('an empty mysql_native_password answer (libmariadb when the greeting named another plugin) gets a switch to caching_sha2_password, then the fast path', async () => {
+    const { result } = await login({ user: 'alice', authPlugin: NATIVE_PASSWORD }, [expectSwitch(CACHING_SHA2, (data) => cachingSha2Proof('alice-secret-pw', data)), expectBytes([0x01, 0x03])]);
+    expect(result).toMatchObject({ ok: true, method: 'caching_sha2_password fast path' });
   });
 
   it('another plugin (client_ed25519) gets a switch to caching_sha2_password, then the fast path', async () => {
@@ -102,18 +102,35 @@ describe('a user whose password is in the config', () => {
     expect(result).toMatchObject({ ok: true, method: 'mysql_clear_password' });
   });
 
-  it('a wrong scramble is refused at once (no full authentication: the password is not asked for)', async () => {
-    for (const [authPlugin, authResponse] of [
-      [NATIVE_PASSWORD, nativePasswordProof('wrong-pw', SCRAMBLE)],
-      [CACHING_SHA2, cachingSha2Proof('wrong-pw', SCRAMBLE)],
-      [CACHING_SHA2, nativePasswordProof('alice-secret-pw', SCRAMBLE)],
-      [NATIVE_PASSWORD, nativePasswordProof('alice-secret-pw', Buffer.from('another scramble!!!!'))],
+  it('a scramble that does not verify falls back to full authentication, as MySQL 8 does on a cache miss; the right password then signs in', async () => {
+    // The last case: a native proof made with another scramble (a stale one) is not the password's.
+    for (const [authPlugin, authResponse, steps] of [
+      [CACHING_SHA2, cachingSha2Proof('wrong-pw', SCRAMBLE), [expectBytes([0x01, 0x04], Buffer.from('alice-secret-pw\0'))]],
+      [CACHING_SHA2, nativePasswordProof('alice-secret-pw', SCRAMBLE), [expectBytes([0x01, 0x04], Buffer.from('alice-secret-pw\0'))]],
+      [NATIVE_PASSWORD, nativePasswordProof('wrong-pw', SCRAMBLE), [expectSwitch(CACHING_SHA2, (data) => cachingSha2Proof('wrong-pw', data)), expectBytes([0x01, 0x04], Buffer.from('alice-secret-pw\0'))]],
+      [NATIVE_PASSWORD, nativePasswordProof('alice-secret-pw', Buffer.from('another scramble!!!!')), [expectSwitch(CACHING_SHA2, (data) => cachingSha2Proof('alice-secret-pw', data)), expectBytes([0x01, 0x04], Buffer.from('alice-secret-pw\0'))]],
     ] as const) {
-      const { result, sent } = await login({ user: 'alice', authPlugin, authResponse });
-      expect(result).toMatchObject({ ok: false, error: { code: 1045, state: '28000', message: "Access denied for user 'alice'@'192.0.2.7' (using password: YES)" } });
-      expect(result.ok || result.reason).toMatch(/^wrong password for user "alice"/);
-      expect(sent).toEqual([]);
+      const { result } = await login({ user: 'alice', authPlugin, authResponse }, [...steps], { tls: true });
+      expect(result).toMatchObject({ ok: true, method: 'caching_sha2_password full authentication over TLS' });
     }
+  });
+
+  it('a wrong password is refused with 1045 after full authentication, and the log names the method', async () => {
+    const { result } = await login({ user: 'alice', authPlugin: CACHING_SHA2, authResponse: cachingSha2Proof('wrong-pw', SCRAMBLE) }, [
+      expectBytes([0x01, 0x04], Buffer.from([0x02])),
+      () => rsaEncryptPassword('wrong-pw', SCRAMBLE, rsa.publicKeyPem),
+    ]);
+    expect(result).toMatchObject({
+      ok: false,
+      error: { code: 1045, state: '28000', message: "Access denied for user 'alice'@'192.0.2.7' (using password: YES)" },
+      reason: 'wrong password for user "alice" (caching_sha2_password full authentication with RSA)',
+    });
+  });
+
+  it('a client without plugin auth cannot be asked again: a wrong native scramble is refused at once', async () => {
+    const { result, sent } = await login({ user: 'alice', capabilities: Capability.PROTOCOL_41 | Capability.SECURE_CONNECTION, authResponse: nativePasswordProof('wrong-pw', SCRAMBLE) });
+    expect(result).toMatchObject({ ok: false, error: { code: 1045, message: "Access denied for user 'alice'@'192.0.2.7' (using password: YES)" } });
+    expect(sent).toEqual([]);
   });
 
   it('an empty password is refused with "using password: NO"', async () => {
@@ -122,20 +139,37 @@ describe('a user whose password is in the config', () => {
   });
 });
 
-describe('an unknown user name', () => {
-  it('takes the same exchanges as a wrong password and gets the same answer', async () => {
-    const cases: [Partial<HandshakeResponse>, ClientStep[]][] = [
-      [{ authPlugin: NATIVE_PASSWORD, authResponse: nativePasswordProof('some-pw', SCRAMBLE) }, []],
-      [{ authPlugin: CACHING_SHA2, authResponse: cachingSha2Proof('some-pw', SCRAMBLE) }, []],
-      [{ authPlugin: NATIVE_PASSWORD }, [expectSwitch(NATIVE_PASSWORD, (data) => nativePasswordProof('some-pw', data))]],
-    ];
-    for (const [response, steps] of cases) {
-      const known = await login({ user: 'alice', ...response }, [...steps]);
-      const unknown = await login({ user: 'mallory', ...response }, [...steps]);
-      expect(unknown.sent).toEqual(known.sent);
-      expect(known.result).toMatchObject({ ok: false, error: { code: 1045, message: "Access denied for user 'alice'@'192.0.2.7' (using password: YES)" } });
-      expect(unknown.result).toMatchObject({ ok: false, error: { code: 1045, message: "Access denied for user 'mallory'@'192.0.2.7' (using password: YES)" }, reason: 'unknown user "mallory"' });
-    }
+describe('the exchange does not tell which names exist or how they are configured', () => {
+  // A clear-password user with a wrong password, a verifier user with a wrong password, an unknown name.
+  const names = ['alice', 'carol', 'mallory'];
+  const guess = 'guessed-pw';
+  const cases: [string, Partial<HandshakeResponse>, ClientStep[], { tls?: boolean; clientAddress?: string }][] = [
+    ['caching_sha2 over TLS', { authPlugin: CACHING_SHA2, authResponse: cachingSha2Proof(guess, SCRAMBLE) }, [expectBytes([0x01, 0x04], Buffer.from(`${guess}\0`))], { tls: true }],
+    ['caching_sha2 with RSA', { authPlugin: CACHING_SHA2, authResponse: cachingSha2Proof(guess, SCRAMBLE) }, [expectBytes([0x01, 0x04], Buffer.from([0x02])), () => rsaEncryptPassword(guess, SCRAMBLE, rsa.publicKeyPem)], {}],
+    ['caching_sha2 in clear from loopback', { authPlugin: CACHING_SHA2, authResponse: cachingSha2Proof(guess, SCRAMBLE) }, [expectBytes([0x01, 0x04], Buffer.from(`${guess}\0`))], { clientAddress: '127.0.0.1' }],
+    ['mysql_native_password', { authPlugin: NATIVE_PASSWORD, authResponse: nativePasswordProof(guess, SCRAMBLE) }, [expectSwitch(CACHING_SHA2, (data) => cachingSha2Proof(guess, data)), expectBytes([0x01, 0x04], Buffer.from(`${guess}\0`))], { tls: true }],
+    ['libmariadb: an empty native answer', { authPlugin: NATIVE_PASSWORD }, [expectSwitch(CACHING_SHA2, (data) => cachingSha2Proof(guess, data)), expectBytes([0x01, 0x04], Buffer.from([0x02])), () => rsaEncryptPassword(guess, SCRAMBLE, rsa.publicKeyPem)], {}],
+    ['an empty caching_sha2 answer (the empty password)', { authPlugin: CACHING_SHA2 }, [], {}],
+    ['native, then an empty answer to the switch', { authPlugin: NATIVE_PASSWORD, authResponse: nativePasswordProof(guess, SCRAMBLE) }, [expectSwitch(CACHING_SHA2, () => Buffer.alloc(0))], {}],
+    ['another plugin', { authPlugin: 'client_ed25519', authResponse: Buffer.alloc(64, 1) }, [expectSwitch(CACHING_SHA2, (data) => cachingSha2Proof(guess, data)), expectBytes([0x01, 0x04], Buffer.from(`${guess}\0`))], { tls: true }],
+    ['no plugin auth', { capabilities: Capability.PROTOCOL_41 | Capability.SECURE_CONNECTION, authResponse: nativePasswordProof(guess, SCRAMBLE) }, [], {}],
+  ];
+
+  it.each(cases)('%s: the same packets and the same ERR for every name', async (_what, response, steps, options) => {
+    const runs = [];
+    for (const user of names) runs.push({ user, ...(await login({ user, ...response }, [...steps], options)) });
+    const [first, ...others] = runs;
+    for (const run of others) expect(run.sent, `${run.user} sees what ${first!.user} sees`).toEqual(first!.sent);
+    const finals = runs.map(({ user, result }) => {
+      expect(result.ok).toBe(false);
+      const error = result.ok ? undefined : result.error;
+      return { ...error, message: error?.message.replace(`'${user}'@`, "'…'@") };
+    });
+    expect(finals[0]).toMatchObject({ code: 1045, state: '28000' });
+    expect(finals[1]).toEqual(finals[0]);
+    expect(finals[2]).toEqual(finals[0]);
+    const mallory = runs[2]!.result;
+    expect(mallory.ok || mallory.reason).toBe('unknown user "mallory"');
   });
 });
 

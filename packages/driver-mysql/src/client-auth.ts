@@ -1,13 +1,15 @@
 // Authenticates a MySQL client as a server would.
 //
-// A static user whose password the config gives in clear has the secrets a MySQL server stores
-// (core's mysqlScrambleSecrets): its scramble is checked as sent, mysql_native_password or
-// caching_sha2_password's fast path, and the password never crosses the wire. A user configured
-// with a SCRAM verifier has no such secrets: Sluice asks for the password itself, the way
-// caching_sha2_password's full authentication does (in clear over TLS, RSA-encrypted otherwise).
+// Every login by scramble is checked first against the secrets a MySQL server stores (core's
+// mysqlScrambleSecrets): mysql_native_password as sent, or caching_sha2_password's fast path, so a
+// right password never crosses the wire. A scramble that does not verify is treated as MySQL 8 treats
+// a cache miss: Sluice asks for the password itself (caching_sha2_password full authentication: in
+// clear over TLS, RSA-encrypted otherwise) and checks it with the user store. Users configured with a
+// SCRAM verifier have no scramble secrets and unknown names none at all: both are checked against
+// core's mock secrets, which never verify, so the exchange up to the final OK or ERR is the same for
+// every name and depends only on whether the scramble verified.
 // A token (identity.oidc) is long and checked by the identity provider, so it travels in clear
-// only: over TLS, or plaintext from loopback when the config allows it. Unknown names get core's
-// mock secrets and take the same exchange as a known user with a wrong password.
+// only: over TLS, or plaintext from loopback when the config allows it.
 import type { KeyObject } from 'node:crypto';
 import type { ConnectionContext, Identity, MysqlScrambleSecrets, StaticUserStore } from '@sluice/core';
 import { rsaDecryptPassword, verifyCachingSha2Proof, verifyNativePasswordProof } from './auth/scramble.js';
@@ -94,20 +96,37 @@ export async function authenticateClient(setup: ClientAuthSetup, identities: Cli
     if (result.ok) return { ok: true, identity: result.identity, method: token.method };
     return denied(`token refused: ${result.reason}`);
   }
-  const secrets = credential ? credential.mysqlScrambleSecrets() : identities.users.mockMysqlScrambleSecrets(user);
-  if (secrets && pluginOf(response) !== CLEAR_PASSWORD) {
-    const scrambled = await checkScramble(setup, response, secrets);
-    if (!scrambled.ok) return scrambled.failure ?? denied(scrambled.reason);
-    // Mock secrets never verify; the credential check keeps that true whatever they are.
-    if (scrambled.verified && credential) return { ok: true, identity: credential.identity, method: scrambled.method };
-    const why = credential ? `wrong password for user "${user}" (${scrambled.method})` : `unknown user "${user}"`;
-    return denied(why, scrambled.usingPassword);
+  if (pluginOf(response) === CLEAR_PASSWORD) {
+    const password = await clearSecret(setup, response, false);
+    if (!password.ok) return password.failure ?? denied(password.reason);
+    return checkClearPassword(password);
   }
-  const password = await clearSecret(setup, response, false);
+  // Verifier users have no scramble secrets: they get the mock ones, like unknown names, so nothing
+  // before the final packet tells them apart from a known user with a wrong password.
+  const realSecrets = credential?.mysqlScrambleSecrets();
+  const scrambled = await checkScramble(setup, response, realSecrets ?? identities.users.mockMysqlScrambleSecrets(user));
+  if (!scrambled.ok) return scrambled.failure ?? denied(scrambled.reason);
+  if (scrambled.outcome === 'verified' && credential && realSecrets) {
+    if (scrambled.method === 'caching_sha2_password fast path') setup.channel.send(Buffer.from([0x01, FAST_AUTH_SUCCESS]));
+    return { ok: true, identity: credential.identity, method: scrambled.method };
+  }
+  if (scrambled.outcome === 'empty') return checkClearPassword({ secret: '', method: scrambled.method });
+  // Not verified: ask for the password, as MySQL 8 does on a cache miss.
+  if (scrambled.method === 'mysql_native_password') {
+    if (!scrambled.canSwitch) return denied(credential ? `wrong password for user "${user}" (mysql_native_password)` : `unknown user "${user}"`);
+    const password = await switchToCachingSha2(setup);
+    if (!password.ok) return password.failure ?? denied(password.reason);
+    return checkClearPassword(password);
+  }
+  const password = await fullAuthentication(setup);
   if (!password.ok) return password.failure ?? denied(password.reason);
-  const checked = identities.users.checkPassword(user, password.secret);
-  if (checked) return { ok: true, identity: checked.identity, method: password.method };
-  return denied(credential ? `wrong password for user "${user}"` : `unknown user "${user}"`, password.secret !== '');
+  return checkClearPassword(password);
+
+  function checkClearPassword(password: { secret: string; method: ClientAuthMethod }): ClientAuthResult {
+    const checked = identities.users.checkPassword(user, password.secret);
+    if (checked) return { ok: true, identity: checked.identity, method: password.method };
+    return denied(credential ? `wrong password for user "${user}" (${password.method})` : `unknown user "${user}"`, password.secret !== '');
+  }
 }
 
 /** The plugin the client's first answer was made for (clients without plugin auth use mysql_native_password). */
@@ -116,44 +135,49 @@ function pluginOf(response: HandshakeResponse): string {
 }
 
 type ScrambleCheck =
-  | { ok: true; verified: boolean; method: ClientAuthMethod; usingPassword: boolean }
+  | {
+      ok: true;
+      /** `empty`: the client sent no scramble, which stands for the empty password. */
+      outcome: 'verified' | 'not verified' | 'empty';
+      method: 'mysql_native_password' | 'caching_sha2_password fast path' | 'caching_sha2_password with an empty password';
+      /** Whether an AuthSwitchRequest may still be sent. */
+      canSwitch: boolean;
+    }
   | { ok: false; reason: string; failure?: ClientAuthResult };
 
 /**
- * Checks the client's scramble against the stored secrets, as a server does for an account of that plugin.
+ * Checks the client's scramble against the secrets, as a server does for an account of that plugin.
  * The client's first answer is used when it was made for mysql_native_password or caching_sha2_password;
- * otherwise Sluice sends an AuthSwitchRequest with the same scramble:
- * - to mysql_native_password when the client answered for it with nothing. libmariadb does that when its
- *   plugin is not the one the greeting named (it keeps its data for the switch it expects), and
- *   Connector/J for an empty password; either way the switch gets the real answer;
- * - to caching_sha2_password, the greeting's plugin, when the client answered for another plugin.
- * A scramble that does not verify is refused at once: the secrets are the configured password itself,
- * not a cache that could be stale, so asking for the password again would only send a wrong one.
+ * otherwise Sluice sends an AuthSwitchRequest to caching_sha2_password, the greeting's plugin, with the
+ * same scramble. That includes an empty mysql_native_password answer from a client that can switch:
+ * libmariadb sends one when its plugin is not the greeting's (it expects a switch), Connector/J for an
+ * empty password; switching everyone to the same plugin keeps the exchange the same for every name.
+ * Sends nothing else: the caller answers a verified or failed fast path.
  */
 async function checkScramble(setup: ClientAuthSetup, response: HandshakeResponse, secrets: MysqlScrambleSecrets): Promise<ScrambleCheck> {
   let plugin = pluginOf(response);
   let proof = response.authResponse;
-  const canSwitch = (response.capabilities & Capability.PLUGIN_AUTH) !== 0;
-  const switchTo = plugin === NATIVE_PASSWORD ? (proof.length === 0 && canSwitch ? NATIVE_PASSWORD : undefined) : plugin === CACHING_SHA2 ? undefined : CACHING_SHA2;
-  if (switchTo) {
-    setup.channel.send(encodeAuthSwitch(switchTo, Buffer.concat([setup.scramble, Buffer.from([0])])));
+  let canSwitch = (response.capabilities & Capability.PLUGIN_AUTH) !== 0;
+  const needsSwitch = plugin === NATIVE_PASSWORD ? proof.length === 0 && canSwitch : plugin !== CACHING_SHA2;
+  if (needsSwitch) {
+    setup.channel.send(encodeAuthSwitch(CACHING_SHA2, Buffer.concat([setup.scramble, Buffer.from([0])])));
     const answer = await setup.channel.read();
     if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
-    plugin = switchTo;
+    plugin = CACHING_SHA2;
     proof = answer;
+    canSwitch = false;
   }
   if (plugin === NATIVE_PASSWORD) {
+    if (proof.length === 0) return { ok: true, outcome: 'empty', method: 'mysql_native_password', canSwitch };
     const verified = verifyNativePasswordProof(proof, setup.scramble, secrets.nativePassword);
-    return { ok: true, verified, method: 'mysql_native_password', usingPassword: proof.length > 0 };
+    return { ok: true, outcome: verified ? 'verified' : 'not verified', method: 'mysql_native_password', canSwitch };
   }
-  // An empty answer (or a lone NUL) is the empty password, answered with OK alone, as servers do.
+  // An empty answer (or a lone NUL) is the empty password, answered with OK or ERR alone, as servers do.
   if (proof.length === 0 || (proof.length === 1 && proof[0] === 0)) {
-    const verified = verifyCachingSha2Proof(Buffer.alloc(0), setup.scramble, secrets.cachingSha2);
-    return { ok: true, verified, method: 'caching_sha2_password with an empty password', usingPassword: false };
+    return { ok: true, outcome: 'empty', method: 'caching_sha2_password with an empty password', canSwitch };
   }
   const verified = verifyCachingSha2Proof(proof, setup.scramble, secrets.cachingSha2);
-  if (verified) setup.channel.send(Buffer.from([0x01, FAST_AUTH_SUCCESS]));
-  return { ok: true, verified, method: 'caching_sha2_password fast path', usingPassword: true };
+  return { ok: true, outcome: verified ? 'verified' : 'not verified', method: 'caching_sha2_password fast path', canSwitch };
 }
 
 type Secret = { ok: true; secret: string; method: ClientAuthMethod } | { ok: false; reason: string; failure?: ClientAuthResult };
@@ -176,17 +200,21 @@ async function clearSecret(setup: ClientAuthSetup, response: HandshakeResponse, 
     if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
     return { ok: true, secret: untilNul(answer), method: CLEAR_PASSWORD };
   }
-  let scrambleResponse: Buffer;
   if (plugin === CACHING_SHA2) {
-    scrambleResponse = response.authResponse;
-  } else {
-    channel.send(encodeAuthSwitch(CACHING_SHA2, Buffer.concat([setup.scramble, Buffer.from([0])])));
-    const answer = await channel.read();
-    if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
-    scrambleResponse = answer;
+    // An empty scramble response is caching_sha2_password's way of sending an empty password.
+    if (response.authResponse.length === 0) return { ok: true, secret: '', method: 'caching_sha2_password with an empty password' };
+    return fullAuthentication(setup);
   }
+  return switchToCachingSha2(setup);
+}
+
+/** An AuthSwitchRequest to caching_sha2_password (same scramble), then full authentication unless the answer is empty. */
+async function switchToCachingSha2(setup: ClientAuthSetup): Promise<Secret> {
+  setup.channel.send(encodeAuthSwitch(CACHING_SHA2, Buffer.concat([setup.scramble, Buffer.from([0])])));
+  const answer = await setup.channel.read();
+  if (!Buffer.isBuffer(answer)) return protocolFailure(answer.error);
   // An empty scramble response is caching_sha2_password's way of sending an empty password.
-  if (scrambleResponse.length === 0) return { ok: true, secret: '', method: 'caching_sha2_password with an empty password' };
+  if (answer.length === 0) return { ok: true, secret: '', method: 'caching_sha2_password with an empty password' };
   return fullAuthentication(setup);
 }
 
