@@ -1,6 +1,5 @@
 // Prometheus metrics at the admin API's /metrics: real psql and pg traffic through Sluice, read back from the exposition.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -281,14 +280,11 @@ describe('without a plugin that parses', () => {
 describe('an upstream that is down and an audit sink that cannot write', () => {
   let proxy: RunningSluice;
   let closedPort: number;
-  let blocker: Server;
 
   beforeAll(async () => {
-    // A port that was just free: nothing listens on it.
-    blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    closedPort = (blocker.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    // Port 1 (tcpmux): nothing listens there. A port that was only just free could be handed to
+    // another test's listener meanwhile, and the "down" upstream would answer.
+    closedPort = 1;
     // A regular file where the audit directory should be: the file sink cannot create its file.
     await writeFile(join(dir, 'not-a-directory'), 'x');
     proxy = await startSluice(`
