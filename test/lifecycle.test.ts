@@ -1,13 +1,13 @@
 // Session lifecycle through the PostgreSQL driver: hooks in order, timeouts, TLS, upstream failures.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { psql } from './helpers/processes.js';
-import { postgresListener, startSluice, USERS, type RunningSluice } from './helpers/sluice.js';
+import { CLOSED_PORT, postgresListener, startSluice, USERS, type RunningSluice } from './helpers/sluice.js';
 
 type Recorded = Record<string, unknown> & { hook: string };
 const recorded = () => ((globalThis as Record<string, unknown>).lifecycleEvents ??= []) as Recorded[];
@@ -121,7 +121,7 @@ timeouts: { connect: 200ms }
 
 describe('upstream failures', () => {
   it('give the client a clean FATAL when the server is down', async () => {
-    const port = await freePort();
+    const port = CLOSED_PORT;
     proxy = await startSluice(postgresListener(USERS).replace('port: 5432', `port: ${port}`));
     const error = await client(proxy.port).connect().then(() => undefined, (e: unknown) => e as { code?: string; message: string });
     expect(error).toMatchObject({ code: '08006' });
@@ -182,16 +182,6 @@ describe('TLS to clients', () => {
     expect(plain.stdout.trim()).toBe('1');
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { psql } from './helpers/processes.js';
 import { parseConfigText } from '@sluice/core';
 import { mysqlListener } from './helpers/mysql.js';
-import { fixtures, postgresListener, startSluice, type RunningSluice } from './helpers/sluice.js';
+import { CLOSED_PORT, fixtures, postgresListener, startSluice, type RunningSluice } from './helpers/sluice.js';
 
 const DIRECT = { host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' };
 const TABLE = 'metrics_test_customers';
@@ -282,9 +282,7 @@ describe('an upstream that is down and an audit sink that cannot write', () => {
   let closedPort: number;
 
   beforeAll(async () => {
-    // Port 1 (tcpmux): nothing listens there. A port that was only just free could be handed to
-    // another test's listener meanwhile, and the "down" upstream would answer.
-    closedPort = 1;
+    closedPort = CLOSED_PORT;
     // A regular file where the audit directory should be: the file sink cannot create its file.
     await writeFile(join(dir, 'not-a-directory'), 'x');
     proxy = await startSluice(`

@@ -14,7 +14,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CLI, run, startProcess } from './helpers/processes.js';
 import { directConnection, mysqlListener } from './helpers/mysql.js';
-import { startSluice, USERS, type RunningSluice } from './helpers/sluice.js';
+import { CLOSED_PORT, startSluice, USERS, type RunningSluice } from './helpers/sluice.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sluice-my-proto-'));
 execFileSync(
@@ -279,7 +279,7 @@ describe('the upstream login', () => {
   });
 
   it('answers with a clear error when the server cannot be reached', async () => {
-    const closed = await freePort();
+    const closed = CLOSED_PORT;
     const proxy = await startSluice(`${mysqlListener({ upstream: `{ host: 127.0.0.1, port: ${closed}, user: root, tls: disable }` })}${USERS}`);
     try {
       await expect(connectTo(proxy.port)).rejects.toMatchObject({ errno: 2003, message: expect.stringContaining(`cannot connect to 127.0.0.1:${closed}`) });
@@ -628,14 +628,6 @@ describe('malformed packets from a client', () => {
     expect(chunk.toString('utf8', 13)).toContain('command 0x99 is not supported');
   });
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Reads the greeting, sends `packet`, and collects ERR packets until the server closes. */
 function rawExchange(port: number, packet: Buffer, waitMs = 5_000): Promise<{ errors: { code: number; message: string }[]; closed: boolean }> {

@@ -57,3 +57,9 @@ identity:
     - { name: alice, password: alice-secret-pw, groups: [dba] }
     - { name: bob, password: bob-secret-pw, groups: [analyst] }
 `;
+
+/**
+ * A TCP port nothing listens on (1, tcpmux), for a database server that is down. A port only just
+ * freed could be handed to another test's listener in the meantime.
+ */
+export const CLOSED_PORT = 1;
