@@ -94,6 +94,11 @@ export interface ConnectionContext {
 
 export type TerminationReason = 'shutdown' | 'idle' | 'timeout' | 'terminated';
 
+/** How a session that Sluice terminated ends in onDisconnect: a setup timeout is an error, the rest keep their name. */
+export function disconnectReasonOf(reason: TerminationReason): 'error' | 'idle' | 'shutdown' | 'terminated' {
+  return reason === 'timeout' ? 'error' : reason;
+}
+
 /** The driver's handle on a connection it took over. */
 export interface DriverConnection {
   /** Settles once both sides are closed and onDisconnect has run. */

@@ -16,6 +16,7 @@ export type {
   UpstreamTarget,
   UpstreamTlsMode,
 } from './driver.js';
+export { disconnectReasonOf } from './driver.js';
 export { Pipeline, SessionViews, assertValidPlugin, type QueryOptions, type RowFilter, type Verdict } from './pipeline.js';
 export { SessionRuntime, type PipelineRef, type SessionObserver } from './lifecycle/session-runtime.js';
 export type { MetricCounter, MetricGauge, MetricHistogram, MetricLabels, PluginMetrics } from './metrics/plugin-metrics.js';

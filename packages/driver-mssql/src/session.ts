@@ -1,7 +1,7 @@
 // One client connection: PRELOGIN and encryption, LOGIN7 and authentication, the upstream login, then the statement relay.
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import { closeSocket, socketClosed, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
+import { closeSocket, disconnectReasonOf, socketClosed, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
 import { authenticateLogin } from './client-auth.js';
 import { DoneStatus, Encryption, ErrorNumber, MAX_LOGIN_MESSAGE, MAX_PACKET_SIZE, MAX_REQUEST, PacketType, TDS_7_4, Token } from './codes.js';
 import { decodeLogin7, FeatureId, type Feature, type Login7 } from './login7.js';
@@ -59,7 +59,7 @@ export class MssqlConnection implements DriverConnection {
 
   terminate(reason: TerminationReason, message: string): void {
     if (this.#state === State.Closing) return;
-    this.#endReason = reason === 'timeout' ? 'error' : reason === 'idle' ? 'idle' : reason === 'shutdown' ? 'shutdown' : 'terminated';
+    this.#endReason = disconnectReasonOf(reason);
     this.#fatal({ number: 596, severity: 21, message: `sluice: terminating connection: ${message}` });
   }
 

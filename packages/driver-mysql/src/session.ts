@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { closeSocket, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
+import { closeSocket, disconnectReasonOf, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
 import { authenticateClient, CACHING_SHA2, type AuthChannel } from './client-auth.js';
 import { CommandRelay } from './command-relay.js';
 import type { ConnectionIds } from './connection-ids.js';
@@ -65,7 +65,7 @@ export class MySqlConnection implements DriverConnection {
   terminate(reason: TerminationReason, message: string): void {
     if (this.#state === State.Closing) return;
     const code = reason === 'idle' ? ErrorCode.idle : reason === 'shutdown' ? ErrorCode.shutdown : ErrorCode.killed;
-    this.#endReason = reason === 'timeout' ? 'error' : reason === 'idle' ? 'idle' : reason === 'shutdown' ? 'shutdown' : 'terminated';
+    this.#endReason = disconnectReasonOf(reason);
     this.#fatal({ ...code, message: `sluice: terminating connection: ${message}` }, this.#relay?.pendingSequence ?? (this.#state === State.Ready ? 0 : this.#sequence));
   }
 

@@ -1,7 +1,7 @@
 // One client connection: startup and TLS, authentication, the upstream login, then the statement relay.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { closeSocket, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
+import { closeSocket, disconnectReasonOf, type ConnectionContext, type DriverConnection, type SessionRuntime, type TerminationReason } from '@sluice/core';
 import type { CancelRegistry } from './cancel-registry.js';
 import { channelBindingData } from './auth/channel-binding.js';
 import { authenticateClient } from './client-auth.js';
@@ -58,7 +58,7 @@ export class PostgresConnection implements DriverConnection {
   terminate(reason: TerminationReason, message: string): void {
     if (this.#state === State.Closing) return;
     const code = reason === 'idle' ? SqlState.idleSessionTimeout : reason === 'timeout' ? SqlState.connectionFailure : SqlState.adminShutdown;
-    this.#endReason = reason === 'timeout' ? 'error' : reason === 'idle' ? 'idle' : reason === 'shutdown' ? 'shutdown' : 'terminated';
+    this.#endReason = disconnectReasonOf(reason);
     this.#fatal({ severity: 'FATAL', code, message: `sluice: terminating connection: ${message}` });
   }
 
