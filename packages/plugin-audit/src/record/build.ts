@@ -26,6 +26,19 @@ export function sessionFields(session: Session): SessionFields {
 
 const sessionFieldsCache = new WeakMap<Session, SessionFields>();
 
+/**
+ * A new record body with the session's fields. Copied member by member: V8 takes a slow path for an
+ * object literal that spreads another and then gets more members (microseconds per record).
+ */
+function sessionBody(session: Session, event: RecordBody['event']): Mutable<RecordBody> {
+  const fields = sessionFields(session);
+  const body: Mutable<RecordBody> = { session: fields.session, event, identity: fields.identity, client: fields.client, listener: fields.listener, dialect: fields.dialect };
+  if (fields.environment !== undefined) body.environment = fields.environment;
+  if (fields.database !== undefined) body.database = fields.database;
+  if (fields.upstream_user !== undefined) body.upstream_user = fields.upstream_user;
+  return body;
+}
+
 function buildSessionFields(session: Session): SessionFields {
   const { identity, client } = session;
   return {
@@ -47,20 +60,20 @@ function buildSessionFields(session: Session): SessionFields {
 }
 
 export function connectBody(session: Session, decision: RecordDecision = { action: 'allow' }): RecordBody {
-  return { ...sessionFields(session), event: 'connect', decision };
+  const body = sessionBody(session, 'connect');
+  body.decision = decision;
+  return body;
 }
 
 export function disconnectBody(session: Session, info: DisconnectInfo): RecordBody {
-  return {
-    ...sessionFields(session),
-    event: 'disconnect',
-    result: {
-      reason: info.reason,
-      statements: info.statements,
-      duration_ms: roundMs(info.durationMs),
-      ...(info.error === undefined ? {} : { error: { message: clean(info.error) } }),
-    },
+  const body = sessionBody(session, 'disconnect');
+  body.result = {
+    reason: info.reason,
+    statements: info.statements,
+    duration_ms: roundMs(info.durationMs),
+    ...(info.error === undefined ? {} : { error: { message: clean(info.error) } }),
   };
+  return body;
 }
 
 /** A connection that never became a session: only what the client claimed. */
@@ -131,7 +144,10 @@ export function approvalBody(session: Session, query: QueryEvent, approval: Appr
       outcome: known?.outcome ?? (approval.action === 'allow' ? 'approved' : 'denied'),
     };
   }
-  return { ...sessionFields(session), event: 'approval', statement: statementOf(query, options), decision };
+  const body = sessionBody(session, 'approval');
+  body.statement = statementOf(query, options);
+  body.decision = decision;
+  return body;
 }
 
 /** The query record, naming the approval that decided a held statement. */
@@ -160,7 +176,10 @@ export function queryBody(session: Session, query: QueryEvent, summary: ResultSu
       message: options.redactLiterals ? redactErrorValues(message) : message,
     };
   }
-  const body: Mutable<RecordBody> = { ...sessionFields(session), event: 'query', statement, decision, result };
+  const body = sessionBody(session, 'query');
+  body.statement = statement;
+  body.decision = decision;
+  body.result = result;
   if (masked !== undefined) {
     const counts = maskedCounts(masked);
     if (counts !== undefined) body.masked = counts.masked;

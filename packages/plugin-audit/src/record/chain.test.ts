@@ -16,6 +16,16 @@ describe('Chain', () => {
     expect(chain.head).toEqual({ seq: 2, hash: second.record.hash });
   });
 
+  it('stamps each record with the time it was appended, also when the clock moves between records', () => {
+    let now = at;
+    const chain = new Chain(undefined, () => now);
+    const first = chain.append({ event: 'connect', session: 's-1' });
+    const sameMs = chain.append({ event: 'connect', session: 's-2' });
+    now = new Date(at.getTime() + 1);
+    const later = chain.append({ event: 'connect', session: 's-3' });
+    expect([first.record.ts, sameMs.record.ts, later.record.ts]).toEqual([at.toISOString(), at.toISOString(), '2025-11-23T05:48:00.001Z']);
+  });
+
   it('hashes prev followed by the canonical JSON of the record without its hash', () => {
     const { record, line } = new Chain(undefined, () => at).append({ event: 'connect', session: 's-1' });
     const { hash, ...rest } = record;
