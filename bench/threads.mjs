@@ -40,7 +40,12 @@ try {
     const before = threads(sluice.pid);
     const r = await bench(Number(values.seconds));
     const after = threads(sluice.pid);
-    const tx = r.transactions ?? Math.round(r.tps * Number(values.seconds));
+    if (r.error || !r.transactions) {
+      console.log(`${c.key}: pgbench failed: ${r.error ?? 'no transaction finished'}`);
+      await sluice.stop();
+      continue;
+    }
+    const tx = r.transactions;
     const lines = [];
     const total = { user: 0, sys: 0 };
     for (const [tid, a] of after) {
